@@ -1,0 +1,43 @@
+"""Flask app factory: the HTTP front door. Handlers translate HTTP to domain or task calls and back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from flask import Flask
+
+from api.errors import register_error_handlers
+from api.gateway import TaskGateway
+from geulpi_tasks.settings import Settings
+
+
+def create_app(settings: Settings | None = None, celery: Celery | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    if settings.disable_redis:
+        # Limited mode: tasks run in this process on the app they are registered with.
+        from workers.celery_app import app as task_app
+
+        task_app.conf.geulpi_settings = settings
+        celery = task_app
+    elif celery is None:
+        from workers.celery_app import create_celery
+
+        celery = create_celery(settings)
+    app = Flask("geulpi_api")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    gateway = TaskGateway(celery, key_prefix=settings.key_prefix, in_process=settings.disable_redis)
+    app.extensions["geulpi"] = {"settings": settings, "celery": celery, "gateway": gateway}
+
+    from api.blueprints import classify, system, tasks
+
+    for blueprint in (classify.bp, tasks.bp, system.bp):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    return app
+
+
+def wsgi_app() -> Any:
+    """Entry point for gunicorn: ``gunicorn 'api:wsgi_app()'``."""
+    return create_app()

@@ -1,0 +1,28 @@
+"""Health and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from api.http import settings
+from api.openapi import openapi_document
+from workers.health import check_system
+
+bp = Blueprint("system", __name__)
+
+
+@bp.get("/health")
+def health() -> Any:
+    s = settings()
+    if s.disable_redis:
+        return {"status": "limited", "mode": "DISABLE_REDIS", "checks": {}}, 200
+    report = check_system(current_app.extensions["geulpi"]["celery"], tracking_uri=s.effective_tracking_uri,
+                          model_name=s.model_name, ping_timeout=s.health_ping_timeout_s)
+    return report, (200 if report["status"] == "ok" else 503)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return openapi_document()

@@ -1,0 +1,19 @@
+"""Task status: state, progress and result of work the API accepted with 202."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from api.http import gateway
+from geulpi_tasks.errors import InvalidInput
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id: str) -> Any:
+    if len(task_id) > 100:
+        raise InvalidInput("'task_id' is longer than 100 characters.", field="task_id")
+    return gateway().status(task_id)

@@ -1,0 +1,58 @@
+"""The one place where errors become HTTP answers: ``{"error": {"code", "message", "details"}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from geulpi_tasks.errors import (
+    Conflict,
+    GeulpiError,
+    InvalidInput,
+    InvalidValue,
+    NotFound,
+    Timeout,
+    Unavailable,
+)
+
+log = logging.getLogger(__name__)
+
+# Most specific first.
+STATUS_BY_FAMILY: tuple[tuple[type[GeulpiError], int], ...] = (
+    (InvalidValue, 422),
+    (InvalidInput, 400),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Timeout, 504),
+    (Unavailable, 503),
+)
+
+
+def status_for(err: GeulpiError) -> int:
+    return next((status for family, status in STATUS_BY_FAMILY if isinstance(err, family)), 500)
+
+
+def _body(code: str, message: str, details: dict | None = None):  # type: ignore[type-arg]
+    return jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(GeulpiError)
+    def _domain(err: GeulpiError):  # type: ignore[no-untyped-def]
+        status = status_for(err)
+        response = _body(err.code, err.message, err.details)
+        if status == 503:
+            response.headers["Retry-After"] = "5"
+        return response, status
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):  # type: ignore[no-untyped-def]
+        code = (err.name or "http_error").lower().replace(" ", "_")
+        return _body(code, err.description or err.name), err.code or 500
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error")
+        return _body("internal_error", "An unexpected error occurred; it has been logged."), 500

@@ -1,0 +1,118 @@
+"""How the API hands work to workers: publish by task name, wait with a timeout, or report a task's state.
+
+Broker and backend faults become ``Unavailable`` (503); no answer in time becomes ``Timeout`` (504). With
+DISABLE_REDIS the same calls run the task in this process (limited mode: no Beat, no shared state).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from celery import Celery
+from celery.exceptions import TimeoutError as CeleryTimeout
+from celery.result import AsyncResult
+from kombu.exceptions import OperationalError
+
+from geulpi_tasks.errors import NotFound, RemoteError, Timeout, Unavailable, error_from_dict
+
+_INFRA_ERRORS: tuple[type[BaseException], ...] = (OperationalError, ConnectionError, OSError)
+try:  # redis-py's errors do not all derive from ConnectionError
+    import redis.exceptions as _redis_errors
+
+    _INFRA_ERRORS += (_redis_errors.ConnectionError, _redis_errors.TimeoutError)
+except ImportError:  # pragma: no cover - redis is a hard dependency
+    pass
+
+SUBMITTED_TTL_S = 24 * 3600
+
+
+class TaskGateway:
+    def __init__(self, celery: Celery, *, key_prefix: str, in_process: bool = False):
+        self.celery = celery
+        self.in_process = in_process
+        self._submitted_prefix = f"{key_prefix}:tasks:submitted:"
+        self._local: dict[str, Any] = {}  # in-process mode only: results of tasks run here
+
+    def run(self, name: str, args: list[Any], *, timeout: float) -> Any:
+        """Publish and wait for the result; raises the task's own domain error, Unavailable or Timeout."""
+        if self.in_process:
+            return self._run_here(name, args)
+        task_id = str(uuid.uuid4())
+        try:
+            # An unanswered sync call expires with its timeout, so a worker coming back later skips it.
+            result = self.celery.send_task(name, args=args, task_id=task_id, expires=timeout)
+            return result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
+        except CeleryTimeout as err:
+            self._remember(task_id)
+            raise Timeout(f"No inference worker answered within {timeout:g} s; the request was not processed.",
+                          details={"taskId": task_id, "timeoutSeconds": timeout}) from err
+        except RemoteError as err:
+            raise error_from_dict(err.wire) from err
+        except _INFRA_ERRORS as err:
+            raise Unavailable(f"The task broker is unreachable ({type(err).__name__}); retry shortly.",
+                              details={"dependency": "broker"}) from err
+
+    def submit(self, name: str, args: list[Any]) -> str:
+        """Publish without waiting; the id can be polled with ``status``."""
+        if self.in_process:
+            outcome = self._apply_here(name, args)
+            self._local[outcome.id] = outcome
+            return str(outcome.id)
+        task_id = str(uuid.uuid4())
+        try:
+            self._remember(task_id)
+            self.celery.send_task(name, args=args, task_id=task_id)
+        except _INFRA_ERRORS as err:
+            raise Unavailable(f"The task broker is unreachable ({type(err).__name__}); retry shortly.",
+                              details={"dependency": "broker"}) from err
+        return task_id
+
+    def status(self, task_id: str) -> dict[str, Any]:
+        """State, progress and result (or error) of a task this API submitted. NotFound for unknown ids."""
+        try:
+            if not (self._local.get(task_id) if self.in_process else self._known(task_id)):
+                raise NotFound(f"No task with id '{task_id}' was submitted here (or it expired).",
+                               details={"taskId": task_id})
+            result = self._local[task_id] if self.in_process else AsyncResult(task_id, app=self.celery)
+            state = result.state
+            info = result.info
+        except _INFRA_ERRORS as err:
+            raise Unavailable(f"The result backend is unreachable ({type(err).__name__}); retry shortly.",
+                              details={"dependency": "result_backend"}) from err
+        body: dict[str, Any] = {"taskId": task_id, "state": state, "ready": state in {"SUCCESS", "FAILURE",
+                                                                                           "REVOKED"}}
+        if state == "SUCCESS":
+            body["result"] = info
+        elif state == "FAILURE":
+            body["error"] = (info.wire if isinstance(info, RemoteError)
+                             else {"code": "task_failed", "message": f"{type(info).__name__}: {info}"})
+        elif isinstance(info, dict):
+            body["progress"] = info
+        return body
+
+    def _remember(self, task_id: str) -> None:
+        try:
+            self._redis().set(self._submitted_prefix + task_id, "1", ex=SUBMITTED_TTL_S)
+        except _INFRA_ERRORS:  # best effort: only makes /tasks/<id> able to say 404 for ids it never saw
+            pass
+
+    def _known(self, task_id: str) -> bool:
+        return bool(self._redis().exists(self._submitted_prefix + task_id))
+
+    def _redis(self) -> Any:
+        return self.celery.backend.client
+
+    # --- DISABLE_REDIS: the task runs right here --------------------------------------------------------------
+    def _apply_here(self, name: str, args: list[Any]) -> Any:
+        self.celery.loader.import_default_modules()
+        return self.celery.tasks[name].apply(args=args)
+
+    def _run_here(self, name: str, args: list[Any]) -> Any:
+        outcome = self._apply_here(name, args)
+        if outcome.failed():
+            exc = outcome.result
+            if isinstance(exc, RemoteError):
+                raise error_from_dict(exc.wire) from exc
+            raise exc
+        return outcome.result

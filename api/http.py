@@ -1,0 +1,44 @@
+"""Small request helpers shared by the blueprints: JSON bodies and the async preference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request, url_for
+from werkzeug.exceptions import BadRequest
+
+from geulpi_tasks.errors import InvalidInput
+from geulpi_tasks.settings import Settings
+
+
+def settings() -> Settings:
+    return current_app.extensions["geulpi"]["settings"]  # type: ignore[no-any-return]
+
+
+def gateway() -> Any:
+    return current_app.extensions["geulpi"]["gateway"]
+
+
+def json_body() -> Any:
+    """The request's JSON document; a missing or malformed body is a 400 naming 'body'."""
+    data = request.get_data(cache=True)
+    if not data:
+        raise InvalidInput("The request body must be a JSON document.", field="body", code="invalid_json")
+    try:
+        return request.get_json(force=True, silent=False)
+    except BadRequest as err:
+        raise InvalidInput(f"The request body is not valid JSON: {getattr(err, 'description', err)}",
+                           field="body", code="invalid_json") from err
+
+
+def wants_async() -> bool:
+    flag = request.args.get("async", "").strip().lower()
+    if flag and flag not in {"true", "false", "1", "0", "yes", "no"}:
+        raise InvalidInput("'async' must be true or false.", field="async")
+    prefer = request.headers.get("Prefer", "").lower()
+    return flag in {"true", "1", "yes"} or "respond-async" in prefer
+
+
+def accepted(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+    location = url_for("tasks.get_task", task_id=task_id)
+    return {"taskId": task_id, "state": "PENDING", "statusUrl": location}, 202, {"Location": location}

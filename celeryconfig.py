@@ -1,0 +1,56 @@
+"""Celery configuration for every Geulpi process, derived from one ``Settings`` object.
+
+``build(settings)`` is what the app uses; the module-level names exist so ``celery -A`` tooling and
+``app.config_from_object("celeryconfig")`` see the same values read from the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kombu import Queue
+
+from geulpi_tasks.settings import Settings
+from workers.task_names import QUEUE_INFERENCE, QUEUES, ROUTES
+
+
+def build(settings: Settings) -> dict[str, Any]:
+    # Redelivery of an unacknowledged (late-ack) training job happens only after this long, so it must exceed the
+    # longest job or a healthy job would run twice.
+    visibility_timeout = settings.max_training_job_s + 3600
+    return {
+        "broker_url": settings.effective_broker_url,
+        "result_backend": settings.redis_url,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        "task_queues": [Queue(name) for name in QUEUES],
+        "task_default_queue": QUEUE_INFERENCE,
+        "task_routes": ROUTES,
+        "task_track_started": True,
+        "task_send_sent_event": True,
+        "worker_send_task_events": True,
+        "result_extended": True,
+        "result_expires": 24 * 3600,
+        "worker_prefetch_multiplier": 1,
+        "worker_max_tasks_per_child": None,
+        # Children load the model at start; give them time before the parent declares them dead.
+        "worker_proc_alive_timeout": 120.0,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 2.0,
+        "broker_transport_options": {"visibility_timeout": visibility_timeout, "socket_connect_timeout": 2,
+                                     "socket_timeout": 5, "retry_on_timeout": True, "health_check_interval": 10},
+        "result_backend_transport_options": {"socket_connect_timeout": 2, "retry_policy": {"timeout": 2.0}},
+        "redis_socket_connect_timeout": 2,
+        "redis_socket_timeout": 5,
+        "redis_backend_health_check_interval": 10,
+        # Fail fast when the broker is down so the API can answer 503 instead of hanging.
+        "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                                      "interval_max": 0.5},
+        "worker_hijack_root_logger": False,
+        "timezone": "UTC",
+    }
+
+
+globals().update(build(Settings.from_env()))

@@ -1,0 +1,30 @@
+"""MLflow pyfunc wrapper, so a registered version is a normal MLflow model (``mlflow.pyfunc.load_model`` works).
+
+Inference workers do not go through pyfunc: they download the version's bundle and build ``ServedClassifier``
+directly, which skips MLflow's environment checks on the hot start-up path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mlflow.pyfunc
+
+BUNDLE_ARTIFACT = "bundle"
+
+
+class EventClassifierPyfunc(mlflow.pyfunc.PythonModel):
+    def load_context(self, context: Any) -> None:
+        from geulpi_tasks.models.runtime import ServedClassifier
+
+        self._model = ServedClassifier.load(Path(context.artifacts[BUNDLE_ARTIFACT]), name="pyfunc", version="local")
+
+    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+        import pandas as pd
+
+        from geulpi_tasks.schemas import parse_event
+
+        events = [parse_event(row) for row in model_input.to_dict("records")]
+        probs = self._model.predict_proba(events)
+        return pd.DataFrame(probs, columns=list(self._model.classes))

@@ -1,0 +1,155 @@
+"""The served form of the event classifier: a bundle directory and the fast predictor built from it.
+
+Serving path per request: TF-IDF features computed with the fitted vectorizers' own analyzer, vocabulary and idf
+(scikit-learn's ``transform`` spends ~1 ms per call validating input) → text logits as one sparse product in NumPy →
+forest in ONNX Runtime on one thread → temperature. The scikit-learn forest is kept in the bundle only as
+the reference (parity tests, the naive baseline benchmark, compression) and is not loaded for serving.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import joblib
+import numpy as np
+
+from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION, event_text, numeric_features
+from geulpi_tasks.models.event_classifier import TrainedClassifier, apply_temperature
+from geulpi_tasks.schemas import EventInput
+
+BUNDLE_FORMAT = 1
+_META = "meta.json"
+_VECTORIZER = "vectorizer.joblib"
+_TEXT_MODEL = "text_model.joblib"
+_FOREST = "forest.joblib"
+_FOREST_ONNX = "forest.onnx"
+
+
+def export_forest_onnx(model: TrainedClassifier) -> bytes:
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+
+    n_inputs = model.forest.n_features_in_
+    onx = to_onnx(model.forest, initial_types=[("x", FloatTensorType([None, n_inputs]))],
+                  options={id(model.forest): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
+    return onx.SerializeToString()
+
+
+def _fast_vectorizers(vectorizers: list[Any]) -> list[FastTfidf]:
+    out, offset = [], 0
+    for v in vectorizers:
+        out.append(FastTfidf(v, offset))
+        offset += out[-1].n_features
+    return out
+
+
+def save_bundle(model: TrainedClassifier, directory: Path, *, extra_meta: dict[str, Any] | None = None) -> Path:
+    """Write the bundle (reference objects, ONNX forest, metadata); returns the directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model.vectorizer, directory / _VECTORIZER)
+    joblib.dump(model.text_model, directory / _TEXT_MODEL)
+    joblib.dump(model.forest, directory / _FOREST, compress=3)
+    (directory / _FOREST_ONNX).write_bytes(export_forest_onnx(model))
+    meta = {"bundle_format": BUNDLE_FORMAT, "classes": list(model.classes), "temperature": model.temperature,
+            "feature_schema_version": FEATURE_SCHEMA_VERSION, "params": model.params, "metrics": model.metrics,
+            **(extra_meta or {})}
+    (directory / _META).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+    return directory
+
+
+def load_reference(directory: Path) -> TrainedClassifier:
+    """The pure scikit-learn model from a bundle (slow per row; for baselines and checks, not serving)."""
+    meta = json.loads((directory / _META).read_text())
+    return TrainedClassifier(vectorizer=joblib.load(directory / _VECTORIZER),
+                             text_model=joblib.load(directory / _TEXT_MODEL), forest=joblib.load(directory / _FOREST),
+                             temperature=float(meta["temperature"]), classes=tuple(meta["classes"]),
+                             metrics=meta.get("metrics", {}), params=meta.get("params", {}))
+
+
+class FastTfidf:
+    """Exactly ``TfidfVectorizer.transform`` (sublinear tf, idf, L2 norm) without per-call input validation."""
+
+    def __init__(self, vectorizer: Any, offset: int):
+        if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2"):
+            raise ValueError("FastTfidf supports sublinear_tf + idf + l2 vectorizers only")
+        self._analyze = vectorizer.build_analyzer()
+        self._vocabulary = vectorizer.vocabulary_
+        self._idf = vectorizer.idf_.astype(np.float64)
+        self._offset = offset
+        self.n_features = len(self._idf)
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        counts: dict[int, int] = {}
+        vocabulary = self._vocabulary
+        for gram in self._analyze(text):
+            idx = vocabulary.get(gram)
+            if idx is not None:
+                counts[idx] = counts.get(idx, 0) + 1
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self._idf[idx]
+        return idx + self._offset, values / np.linalg.norm(values)
+
+
+@dataclass
+class ServedClassifier:
+    """Thread-compatible, read-only predictor. One per worker process; replaced whole on promotion."""
+
+    name: str
+    version: str
+    classes: tuple[str, ...]
+    temperature: float
+    _vectorizers: list[FastTfidf]
+    _coef_t: np.ndarray
+    _intercept: np.ndarray
+    _session: Any
+    _input_name: str
+    _prob_output: str
+
+    @classmethod
+    def load(cls, directory: Path, *, name: str, version: str) -> "ServedClassifier":
+        import onnxruntime as ort
+
+        meta = json.loads((directory / _META).read_text())
+        if meta.get("feature_schema_version") != FEATURE_SCHEMA_VERSION:
+            raise ValueError(f"bundle feature schema {meta.get('feature_schema_version')} does not match "
+                             f"this code's {FEATURE_SCHEMA_VERSION}")
+        union = joblib.load(directory / _VECTORIZER)
+        text_model = joblib.load(directory / _TEXT_MODEL)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        session = ort.InferenceSession(str(directory / _FOREST_ONNX), sess_options=options,
+                                       providers=["CPUExecutionProvider"])
+        outputs = [o.name for o in session.get_outputs()]
+        return cls(name=name, version=str(version), classes=tuple(meta["classes"]),
+                   temperature=float(meta["temperature"]),
+                   _vectorizers=_fast_vectorizers([t for _, t in union.transformer_list]),
+                   _coef_t=np.ascontiguousarray(text_model.coef_.T.astype(np.float64)),
+                   _intercept=text_model.intercept_.astype(np.float64),
+                   _session=session, _input_name=session.get_inputs()[0].name,
+                   _prob_output=outputs[-1])
+
+    def _text_probs(self, texts: list[str]) -> np.ndarray:
+        logits = np.empty((len(texts), len(self._intercept)))
+        for row, text in enumerate(texts):
+            parts = [v.features(text) for v in self._vectorizers]
+            idx = np.concatenate([p[0] for p in parts])
+            values = np.concatenate([p[1] for p in parts])
+            logits[row] = values @ self._coef_t[idx] + self._intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, events: Sequence[EventInput]) -> np.ndarray:
+        """Calibrated class probabilities, one row per event, columns in ``self.classes`` order."""
+        if not events:
+            return np.zeros((0, len(self.classes)))
+        stage2 = np.hstack([self._text_probs([event_text(e) for e in events]), numeric_features(events)])
+        raw = self._session.run([self._prob_output], {self._input_name: stage2.astype(np.float32)})[0]
+        return apply_temperature(np.asarray(raw, dtype=np.float64), self.temperature)

@@ -1,0 +1,157 @@
+"""The MLflow model registry as Geulpi uses it: versions, aliases for stages, and local bundle copies.
+
+Stages are kept with registry aliases and a ``stage`` tag (MLflow's stage API is deprecated): the ``production``
+alias is what inference workers serve. Every function takes the tracking URI it should use; nothing is global
+except the fluent-API URI set while a run is logged.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from geulpi_tasks.errors import NotFound, Unavailable
+
+PRODUCTION_ALIAS = "production"
+EXPERIMENT_NAME = "geulpi-event-classifier"
+
+
+class Stage(str, Enum):
+    NONE = "None"
+    STAGING = "Staging"
+    PRODUCTION = "Production"
+    ARCHIVED = "Archived"
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    name: str
+    version: str
+    run_id: str | None
+    semver: str | None
+
+
+def client_for(tracking_uri: str) -> Any:
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def _ensure_experiment(client: Any, artifact_root: Path) -> str:
+    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    artifact_root.mkdir(parents=True, exist_ok=True)
+    return str(client.create_experiment(EXPERIMENT_NAME, artifact_location=artifact_root.as_uri()))
+
+
+def register_bundle(bundle_dir: Path, *, tracking_uri: str, artifact_root: Path, name: str, description: str,
+                    semver: str, params: dict[str, Any], metrics: dict[str, float],
+                    run_tags: dict[str, str] | None = None, json_artifacts: dict[str, Any] | None = None
+                    ) -> VersionRef:
+    """Log a bundle as an MLflow pyfunc model in a new run and register it as a new version of ``name``."""
+    import mlflow
+
+    from geulpi_tasks.models.pyfunc import BUNDLE_ARTIFACT, EventClassifierPyfunc
+
+    client = client_for(tracking_uri)
+    experiment_id = _ensure_experiment(client, artifact_root)
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    with mlflow.start_run(experiment_id=experiment_id, tags=run_tags or {}) as run:
+        mlflow.log_params(_flatten(params))
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        for file_name, payload in (json_artifacts or {}).items():
+            mlflow.log_dict(payload, file_name)
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=EventClassifierPyfunc(), artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
+            pip_requirements=["scikit-learn", "onnxruntime", "numpy", "scipy", "joblib"],
+            registered_model_name=name,
+        )
+    version = str(info.registered_model_version)
+    client.update_model_version(name, version, description=description)
+    client.set_model_version_tag(name, version, "semver", semver)
+    client.set_model_version_tag(name, version, "stage", Stage.NONE.value)
+    return VersionRef(name=name, version=version, run_id=run.info.run_id, semver=semver)
+
+
+def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = str(value)[:500]
+    return flat
+
+
+def find_version_by_alias(tracking_uri: str, name: str, alias: str = PRODUCTION_ALIAS) -> VersionRef | None:
+    """The version behind ``alias``, or None when the model or alias does not exist yet."""
+    from mlflow.exceptions import MlflowException
+
+    client = client_for(tracking_uri)
+    try:
+        mv = client.get_model_version_by_alias(name, alias)
+    except MlflowException as err:
+        if _is_missing(err):
+            return None
+        raise Unavailable(f"The model registry at {tracking_uri} did not answer: {err}") from err
+    return VersionRef(name=name, version=str(mv.version), run_id=mv.run_id, semver=(mv.tags or {}).get("semver"))
+
+
+def _is_missing(err: Exception) -> bool:
+    code = getattr(err, "error_code", "")
+    return code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
+
+
+def promote_to_production(tracking_uri: str, name: str, version: str) -> str | None:
+    """Point the production alias at ``version``; the version it replaces is tagged Archived. Returns that one."""
+    client = client_for(tracking_uri)
+    previous = find_version_by_alias(tracking_uri, name)
+    client.set_registered_model_alias(name, PRODUCTION_ALIAS, str(version))
+    client.set_model_version_tag(name, str(version), "stage", Stage.PRODUCTION.value)
+    if previous is not None and previous.version != str(version):
+        client.set_model_version_tag(name, previous.version, "stage", Stage.ARCHIVED.value)
+        return previous.version
+    return None
+
+
+def download_bundle(tracking_uri: str, name: str, version: str, cache_dir: Path) -> Path:
+    """A local copy of a version's bundle, cached per version (versions are immutable)."""
+    import mlflow.artifacts
+    from mlflow.exceptions import MlflowException
+
+    target = cache_dir / name / str(version)
+    if (target / "meta.json").exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
+        try:
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}", dst_path=tmp,
+                                                             tracking_uri=tracking_uri))
+        except MlflowException as err:
+            if _is_missing(err):
+                raise NotFound(f"Model '{name}' has no version {version}.") from err
+            raise Unavailable(f"Could not download '{name}' version {version}: {err}") from err
+        metas = sorted(local.rglob("meta.json"))
+        if not metas:
+            raise NotFound(f"Model '{name}' version {version} holds no Geulpi bundle.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tmp) / "ready"
+        shutil.copytree(metas[0].parent, staging)
+        try:
+            staging.rename(target)
+        except OSError:
+            if not (target / "meta.json").exists():  # another process finished first; theirs is identical
+                raise
+    return target
+
+
+def check_registry(tracking_uri: str, name: str) -> dict[str, Any]:
+    """Raises if the registry does not answer; says which version is in production (None if none yet)."""
+    ref = find_version_by_alias(tracking_uri, name)
+    return {"productionVersion": ref.version if ref else None}

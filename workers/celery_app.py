@@ -1,0 +1,26 @@
+"""The one Celery app. ``celery -A workers.celery_app`` and every worker command use ``app`` below."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+import celeryconfig
+from geulpi_tasks.settings import Settings
+
+TASK_MODULES = ["workers.inference_tasks", "workers.training_tasks"]
+
+
+def create_celery(settings: Settings) -> Celery:
+    celery = Celery("geulpi", set_as_current=False)
+    celery.conf.update(celeryconfig.build(settings))
+    celery.conf.geulpi_settings = settings
+    return celery
+
+
+def settings_of(celery: Celery) -> Settings:
+    return celery.conf.geulpi_settings  # type: ignore[no-any-return]
+
+
+app = create_celery(Settings.from_env())
+app.set_current()
+app.conf.imports = TASK_MODULES

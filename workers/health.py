@@ -1,0 +1,43 @@
+"""What /health reports: each dependency checked separately, so a 503 says which part failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from geulpi_tasks.registry.store import check_registry
+
+
+def _check(fn: Any) -> dict[str, Any]:
+    try:
+        detail = fn()
+    except Exception as err:  # noqa: BLE001 - a health probe reports every failure instead of raising it
+        return {"ok": False, "error": f"{type(err).__name__}: {err}"[:300]}
+    return {"ok": True, **(detail or {})}
+
+
+def check_system(celery: Celery, *, tracking_uri: str, model_name: str, ping_timeout: float) -> dict[str, Any]:
+    def broker() -> None:
+        with celery.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+
+    def backend() -> None:
+        celery.backend.client.ping()
+
+    def registry() -> dict[str, Any]:
+        return check_registry(tracking_uri, model_name)
+
+    def workers() -> dict[str, Any]:
+        replies = celery.control.ping(timeout=ping_timeout) or []
+        names = sorted(name for reply in replies for name in reply)
+        inference = [n for n in names if n.startswith("inference@")]
+        if not inference:
+            raise RuntimeError(f"no inference worker answered a ping within {ping_timeout:g} s")
+        return {"workers": names}
+
+    checks = {"broker": _check(broker), "result_backend": _check(backend), "registry": _check(registry)}
+    # Pinging workers needs the broker; skip it rather than wait for a second timeout.
+    checks["inference_worker"] = (_check(workers) if checks["broker"]["ok"]
+                                  else {"ok": False, "error": "broker unreachable"})
+    return {"status": "ok" if all(c["ok"] for c in checks.values()) else "unavailable", "checks": checks}

@@ -1,0 +1,75 @@
+"""Inference tasks: parse JSON arguments, call the domain, return JSON. Nothing else lives here."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from typing import Any, Callable, TypeVar
+
+from celery import signals
+
+from geulpi_tasks.errors import GeulpiError, RemoteError, error_to_wire
+from geulpi_tasks.inference.classification import classify_events as classify_domain
+from geulpi_tasks.schemas import parse_event, parse_events
+from workers import process_state
+from workers.celery_app import app, settings_of
+from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS, INFERENCE_PING
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def domain_errors(fn: F) -> F:
+    """Turn a GeulpiError into a JSON-carried RemoteError so the API can answer with the same code."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GeulpiError as err:
+            raise RemoteError(error_to_wire(err)) from err
+    return wrapper  # type: ignore[return-value]
+
+
+@app.task(name=INFERENCE_PING)
+def ping() -> str:
+    return "pong"
+
+
+@app.task(name=CLASSIFY_EVENT)
+@domain_errors
+def classify_event(event: dict[str, Any]) -> dict[str, Any]:
+    settings = settings_of(app)
+    parsed = parse_event(event)
+    started = time.perf_counter()
+    model = process_state.model_provider(settings).current()
+    result = classify_domain(model, [parsed], review_threshold=settings.review_threshold)[0]
+    result["latencyMs"] = round((time.perf_counter() - started) * 1000.0, 3)
+    return result
+
+
+@app.task(name=CLASSIFY_EVENTS)
+@domain_errors
+def classify_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    settings = settings_of(app)
+    parsed = parse_events(events, max_count=settings.max_batch_size)
+    started = time.perf_counter()
+    model = process_state.model_provider(settings).current()
+    results = classify_domain(model, parsed, review_threshold=settings.review_threshold)
+    latency = round((time.perf_counter() - started) * 1000.0, 3)
+    return {"results": results, "count": len(results), "modelName": model.name, "modelVersion": model.version,
+            "latencyMs": latency}
+
+
+def _load_model_in_this_process(**_: Any) -> None:
+    if process_state.role != "inference":
+        return
+    provider = process_state.model_provider(settings_of(app))
+    try:
+        provider.refresh()
+    except GeulpiError as err:  # no model yet or registry down: serve 503s and keep polling
+        log.warning("inference start-up without a model: %s", err.message)
+    provider.start_polling()
+
+
+signals.worker_process_init.connect(_load_model_in_this_process, weak=False)

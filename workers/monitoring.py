@@ -1,0 +1,20 @@
+"""Start a monitoring worker (Beat's periodic jobs run here): ``python -m workers.monitoring``."""
+
+from __future__ import annotations
+
+import sys
+
+from workers import process_state
+from workers.celery_app import app
+from workers.task_names import QUEUE_MONITORING
+
+
+def main(argv: list[str] | None = None) -> None:
+    process_state.role = "monitoring"
+    app.loader.import_default_modules()
+    app.worker_main(["worker", "-Q", QUEUE_MONITORING, "-n", "monitoring@%h", "--concurrency", "1",
+                     "--loglevel", "INFO", *(argv if argv is not None else sys.argv[1:])])
+
+
+if __name__ == "__main__":
+    main()

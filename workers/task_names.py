@@ -1,0 +1,18 @@
+"""Stable, dotted task names: the API enqueues by name so it never imports the heavy worker code."""
+
+INFERENCE_PING = "geulpi.inference.ping"
+CLASSIFY_EVENT = "geulpi.inference.classify_event"
+CLASSIFY_EVENTS = "geulpi.inference.classify_events"
+ENSURE_PRODUCTION_MODEL = "geulpi.training.ensure_production_model"
+
+QUEUE_INFERENCE = "inference"
+QUEUE_TRAINING = "training"
+QUEUE_MONITORING = "monitoring"
+QUEUES = (QUEUE_INFERENCE, QUEUE_TRAINING, QUEUE_MONITORING)
+
+# Routing by name prefix: a training job can never sit in front of a prediction.
+ROUTES = {
+    "geulpi.inference.*": {"queue": QUEUE_INFERENCE},
+    "geulpi.training.*": {"queue": QUEUE_TRAINING},
+    "geulpi.monitoring.*": {"queue": QUEUE_MONITORING},
+}
