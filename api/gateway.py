@@ -52,6 +52,13 @@ class TaskGateway:
         except _INFRA_ERRORS as err:
             raise Unavailable(f"The task broker is unreachable ({type(err).__name__}); retry shortly.",
                               details={"dependency": "broker"}) from err
+        except RuntimeError as err:
+            # Celery's result consumer gives up reconnecting with a RuntimeError caused by a connection error;
+            # it reconnects on the next call, so this is an outage, not a bug.
+            if isinstance(err.__cause__, _INFRA_ERRORS):
+                raise Unavailable("The result backend is unreachable; retry shortly.",
+                                  details={"dependency": "result_backend"}) from err
+            raise
 
     def submit(self, name: str, args: list[Any]) -> str:
         """Publish without waiting; the id can be polled with ``status``."""

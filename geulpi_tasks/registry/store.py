@@ -41,10 +41,13 @@ def client_for(tracking_uri: str) -> Any:
     return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
 
-def _ensure_experiment(client: Any, artifact_root: Path) -> str:
+def _ensure_experiment(client: Any, tracking_uri: str, artifact_root: Path) -> str:
     experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
     if experiment is not None:
         return str(experiment.experiment_id)
+    if tracking_uri.startswith(("http://", "https://")):
+        return str(client.create_experiment(EXPERIMENT_NAME))  # the tracking server decides where artifacts go
+    # A local store: keep artifacts beside it rather than in ./mlruns of whatever directory we were started from.
     artifact_root.mkdir(parents=True, exist_ok=True)
     return str(client.create_experiment(EXPERIMENT_NAME, artifact_location=artifact_root.as_uri()))
 
@@ -59,7 +62,7 @@ def register_bundle(bundle_dir: Path, *, tracking_uri: str, artifact_root: Path,
     from geulpi_tasks.models.pyfunc import BUNDLE_ARTIFACT, EventClassifierPyfunc
 
     client = client_for(tracking_uri)
-    experiment_id = _ensure_experiment(client, artifact_root)
+    experiment_id = _ensure_experiment(client, tracking_uri, artifact_root)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
     with mlflow.start_run(experiment_id=experiment_id, tags=run_tags or {}) as run:

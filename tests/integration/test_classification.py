@@ -1,0 +1,94 @@
+"""Classification through a real inference worker on a real Redis broker, with the model from a real registry."""
+
+import time
+
+import pytest
+
+from geulpi_tasks.schemas import CATEGORIES
+
+pytestmark = pytest.mark.usefixtures("inference_worker")
+
+
+def _post(client, path, body, **kw):
+    return client.post(path, json=body, **kw)
+
+
+def test_english_event_is_classified_by_the_worker(client, production_model):
+    response = _post(client, "/v2/classify-event", {
+        "title": "Team standup meeting", "description": "Daily sync", "eventId": "e-1",
+        "startTime": "2024-01-22T09:00:00", "endTime": "2024-01-22T09:30:00"})
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["eventId"] == "e-1"
+    assert body["eventType"] == "WORK"
+    assert body["modelVersion"] == production_model and body["modelName"] == "event_classifier"
+    assert set(body["probabilities"]) == set(CATEGORIES)
+    assert abs(sum(body["probabilities"].values()) - 1.0) < 1e-4
+    assert body["confidence"] == max(body["probabilities"].values())
+    assert body["needsReview"] == (body["confidence"] < 0.7)
+    assert 1 <= len(body["suggestedTags"]) <= 5 and "meeting" in body["suggestedTags"]
+    assert body["latencyMs"] > 0
+
+
+def test_korean_event_is_classified(client):
+    response = _post(client, "/v2/classify-event", {
+        "title": "치과 예약 🦷", "location": "강남 서울치과", "startTime": "2024-03-05T18:30:00",
+        "endTime": "2024-03-05T19:00:00"})
+    assert response.status_code == 200, response.json
+    assert response.json["eventType"] == "HEALTH"
+    assert "medical" in response.json["suggestedTags"]
+
+
+def test_original_path_answers_the_same(client):
+    body = {"title": "Dinner with friends", "startTime": "2024-02-10T19:00:00", "endTime": "2024-02-10T22:00:00"}
+    a = _post(client, "/classify-event", body).json
+    b = _post(client, "/v2/classify-event", body).json
+    assert a["eventType"] == b["eventType"] == "SOCIAL"
+    assert a["probabilities"] == b["probabilities"]
+
+
+def test_batch_keeps_input_order(client):
+    titles = ["Sprint planning", "요가 수업", "생일 파티 🎂", "Spanish class", "Pay rent", "주간 회의"] * 5
+    events = [{"title": t, "eventId": str(i), "startTime": "2024-01-23T10:00:00",
+               "endTime": "2024-01-23T11:00:00"} for i, t in enumerate(titles)]
+    response = _post(client, "/v2/classify-events", {"events": events})
+    assert response.status_code == 200, response.json
+    results = response.json["results"]
+    assert [r["eventId"] for r in results] == [str(i) for i in range(len(titles))]
+    singles = {t: _post(client, "/v2/classify-event", {**events[i], "eventId": None}).json["eventType"]
+               for i, t in enumerate(titles[:6])}
+    assert [r["eventType"] for r in results[:6]] == [singles[t] for t in titles[:6]]
+
+
+def test_async_request_is_polled_through_tasks(client):
+    body = {"title": "Gym - leg day", "startTime": "2024-01-24T07:00:00", "endTime": "2024-01-24T08:00:00"}
+    response = _post(client, "/v2/classify-event?async=true", body)
+    assert response.status_code == 202
+    task_id = response.json["taskId"]
+    assert response.headers["Location"] == f"/tasks/{task_id}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        status = client.get(f"/tasks/{task_id}").json
+        if status["ready"]:
+            break
+        time.sleep(0.05)
+    assert status["state"] == "SUCCESS"
+    assert status["result"]["eventType"] == "HEALTH"
+
+
+def test_prefer_header_also_makes_it_async(client):
+    body = {"title": "Read ch. 3", "startTime": "2024-01-24T21:00:00", "endTime": "2024-01-24T22:00:00"}
+    response = _post(client, "/v2/classify-events", {"events": [body]}, headers={"Prefer": "respond-async"})
+    assert response.status_code == 202
+
+
+def test_unknown_task_id_is_404(client):
+    response = client.get("/tasks/does-not-exist")
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+
+
+def test_health_is_ok_with_everything_up(client):
+    response = client.get("/health")
+    assert response.status_code == 200, response.json
+    assert all(check["ok"] for check in response.json["checks"].values())
