@@ -20,7 +20,8 @@ class EventClassifierPyfunc(mlflow.pyfunc.PythonModel):
 
         self._model = ServedClassifier.load(Path(context.artifacts[BUNDLE_ARTIFACT]), name="pyfunc", version="local")
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+    # No type hints on predict: MLflow would try (and fail) to infer a signature from them.
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         import pandas as pd
 
         from geulpi_tasks.schemas import parse_event
