@@ -30,9 +30,9 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
     gateway = TaskGateway(celery, key_prefix=settings.key_prefix, in_process=settings.disable_redis)
     app.extensions["geulpi"] = {"settings": settings, "celery": celery, "gateway": gateway}
 
-    from api.blueprints import classify, system, tasks
+    from api.blueprints import analyses, classify, system, tasks
 
-    for blueprint in (classify.bp, tasks.bp, system.bp):
+    for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

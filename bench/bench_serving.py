@@ -32,7 +32,7 @@ from geulpi_tasks.registry.bootstrap import ensure_production_model  # noqa: E40
 from geulpi_tasks.registry.store import download_bundle  # noqa: E402
 from geulpi_tasks.settings import Settings  # noqa: E402
 from workers.celery_app import create_celery  # noqa: E402
-from workers.task_names import INFERENCE_PING  # noqa: E402
+from workers.task_names import CLASSIFY_EVENT, INFERENCE_PING  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -96,7 +96,7 @@ def main() -> None:
         wait_http(api + "/openapi.json")
         wait_http(naive + "/nothing")
         deadline = time.monotonic() + 60
-        while not requests.get(api + "/health", timeout=5).ok:
+        while not requests.get(api + "/health", timeout=30).ok:
             if time.monotonic() > deadline:
                 raise RuntimeError("system not healthy")
             time.sleep(0.5)
@@ -109,6 +109,9 @@ def main() -> None:
         def noop() -> None:
             celery.send_task(INFERENCE_PING).get(timeout=10)
 
+        def classify_task() -> None:
+            celery.send_task(CLASSIFY_EVENT, args=[events[next(it) % len(events)]]).get(timeout=10)
+
         def classify() -> None:
             r = session.post(api + "/v2/classify-event", json=events[next(it) % len(events)], timeout=10)
             r.raise_for_status()
@@ -118,7 +121,7 @@ def main() -> None:
             r.raise_for_status()
 
         n = args.requests
-        a, b, c = timed(noop, n), timed(classify, n), timed(baseline, n)
+        a, a2, b, c = timed(noop, n), timed(classify_task, n), timed(classify, n), timed(baseline, n)
         batch = events[:1000]
         d = timed(lambda: session.post(api + "/v2/classify-events", json={"events": batch},
                                        timeout=60).raise_for_status(), 10, warmup=2)
@@ -131,7 +134,7 @@ def main() -> None:
         m_fast = timed(lambda: served.predict_proba([parsed[next(it) % 300]]), 1000, warmup=50)
         m_slow = timed(lambda: reference.predict_proba([parsed[next(it) % 300]]), 100, warmup=5)
 
-        rows = [("(a) celery no-op round trip", a), ("(b) POST /v2/classify-event", b),
+        rows = [("(a) celery no-op round trip", a), ("    classify task round trip, no HTTP", a2), ("(b) POST /v2/classify-event", b),
                 ("(c) naive Flask + sklearn predict_proba", c), ("(d) POST /v2/classify-events x1000", d),
                 ("model only: served (ONNX) 1 event", m_fast), ("model only: scikit-learn 1 event", m_slow)]
         print(f"\nmodel version {ref.version}; {n} sequential requests per HTTP row; times in ms")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 from celery import Celery
 
 import celeryconfig
 from geulpi_tasks.settings import Settings
 
-TASK_MODULES = ["workers.inference_tasks", "workers.training_tasks"]
+# Worker logs are not a terminal: MLflow's download progress bars would only add empty warning lines.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+TASK_MODULES = ["workers.inference_tasks", "workers.analysis_tasks", "workers.training_tasks"]
 
 
 def create_celery(settings: Settings) -> Celery:

@@ -3,6 +3,10 @@
 INFERENCE_PING = "geulpi.inference.ping"
 CLASSIFY_EVENT = "geulpi.inference.classify_event"
 CLASSIFY_EVENTS = "geulpi.inference.classify_events"
+ANALYZE_BALANCE = "geulpi.inference.analyze_balance"
+OPTIMIZE_SCHEDULE = "geulpi.inference.optimize_schedule"
+DETECT_PATTERNS = "geulpi.inference.detect_patterns"
+ANALYZE_BURNOUT = "geulpi.inference.analyze_burnout"
 ENSURE_PRODUCTION_MODEL = "geulpi.training.ensure_production_model"
 
 QUEUE_INFERENCE = "inference"

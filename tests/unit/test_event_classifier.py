@@ -1,0 +1,101 @@
+"""The classifier itself: served (ONNX) path equals the scikit-learn reference, calibration is fitted, and the model
+generalises to hand-written events it never saw (English, Korean, typos, emoji)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geulpi_tasks.data.generator import generate_events, split_events
+from geulpi_tasks.features.event_features import event_text
+from geulpi_tasks.models.event_classifier import (
+    ForestParams,
+    apply_temperature,
+    expected_calibration_error,
+    labelled_to_inputs,
+    train_event_classifier,
+)
+from geulpi_tasks.models.runtime import FastTfidf, ServedClassifier, save_bundle
+from geulpi_tasks.schemas import parse_event
+
+REALISTIC = Path(__file__).resolve().parent.parent / "data" / "realistic_events.jsonl"
+
+
+@pytest.fixture(scope="module")
+def trained():
+    train, val, test = split_events(generate_events(4000, seed=3), seed=3)
+    return train_event_classifier(train, val, test, seed=3, forest=ForestParams(n_estimators=40))
+
+
+@pytest.fixture(scope="module")
+def served(trained, tmp_path_factory):
+    bundle = save_bundle(trained, tmp_path_factory.mktemp("bundle") / "b")
+    return ServedClassifier.load(bundle, name="event_classifier", version="t")
+
+
+@pytest.fixture(scope="module")
+def realistic():
+    rows = [json.loads(line) for line in REALISTIC.read_text().splitlines() if line.strip()]
+    events, y = labelled_to_inputs(rows)
+    return rows, events, y
+
+
+def test_fast_tfidf_equals_scikit_learn(trained, realistic):
+    _, events, _ = realistic
+    vectorizer = trained.vectorizer.transformer_list[0][1]
+    fast = FastTfidf(vectorizer, offset=0)
+    for event in events[:50]:
+        expected = vectorizer.transform([event_text(event)]).toarray()[0]
+        idx, values = fast.features(event_text(event))
+        got = np.zeros_like(expected, dtype=np.float64)
+        got[idx] = values
+        assert np.allclose(got, expected, atol=1e-6)
+
+
+def test_served_path_matches_the_reference_model(trained, served, realistic):
+    _, events, _ = realistic
+    fast, reference = served.predict_proba(events), trained.predict_proba(events)
+    assert np.abs(fast - reference).max() < 1e-4
+    assert (fast.argmax(axis=1) == reference.argmax(axis=1)).all()
+    assert np.allclose(fast.sum(axis=1), 1.0)
+
+
+def test_single_and_batch_predictions_agree(served, realistic):
+    _, events, _ = realistic
+    batch = served.predict_proba(events[:20])
+    singles = np.vstack([served.predict_proba([e]) for e in events[:20]])
+    assert np.allclose(batch, singles, atol=1e-9)
+
+
+def test_temperature_is_fitted_and_calibration_is_measured(trained):
+    assert trained.temperature != 1.0
+    assert 0.0 <= trained.metrics["ece"] < 0.05
+    probs = np.array([[0.6, 0.2, 0.2]])
+    assert apply_temperature(probs, 0.5)[0, 0] > 0.6 > apply_temperature(probs, 2.0)[0, 0]
+    assert expected_calibration_error(np.eye(3), np.arange(3)) == 0.0
+
+
+def test_metrics_are_measured_on_the_held_out_split(trained):
+    metrics = trained.metrics
+    assert metrics["test_rows"] > 0 and 0.8 < metrics["accuracy"] <= 1.0
+    assert set(metrics["per_class"]) == {"WORK", "PERSONAL", "HEALTH", "SOCIAL", "LEARNING", "OTHER"}
+    fingerprint = trained.data_fingerprint
+    assert fingerprint["train"]["sha256"] != fingerprint["test"]["sha256"]
+
+
+def test_generalises_to_hand_written_events_in_both_languages(served, realistic):
+    rows, events, y = realistic
+    pred = served.predict_proba(events).argmax(axis=1)
+    langs = np.array([r["lang"] for r in rows])
+    overall = float((pred == y).mean())
+    assert overall >= 0.85, overall
+    for lang in ("en", "ko"):
+        mask = langs == lang
+        assert float((pred[mask] == y[mask]).mean()) >= 0.8, lang
+
+
+def test_missing_fields_never_become_the_word_none():
+    event = parse_event({"title": "Lunch", "description": None, "location": None,
+                         "startTime": "2024-01-20T12:00:00", "endTime": "2024-01-20T13:00:00"})
+    assert "none" not in event_text(event)
