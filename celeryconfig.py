@@ -28,7 +28,9 @@ def build(settings: Settings) -> dict[str, Any]:
         "task_queues": [Queue(name) for name in QUEUES],
         "task_default_queue": QUEUE_INFERENCE,
         "task_routes": ROUTES,
-        "task_track_started": True,
+        # A STARTED write per task costs every millisecond-long prediction a Redis round trip; long jobs
+        # (training) turn it on per task.
+        "task_track_started": False,
         "task_send_sent_event": True,
         "worker_send_task_events": True,
         "result_extended": True,

@@ -10,7 +10,7 @@ from workers.inference_tasks import domain_errors
 from workers.task_names import ENSURE_PRODUCTION_MODEL
 
 
-@app.task(name=ENSURE_PRODUCTION_MODEL, acks_late=True, reject_on_worker_lost=True)
+@app.task(name=ENSURE_PRODUCTION_MODEL, acks_late=True, reject_on_worker_lost=True, track_started=True)
 @domain_errors
 def ensure_production(**_: Any) -> dict[str, Any]:
     settings = settings_of(app)

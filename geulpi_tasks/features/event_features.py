@@ -65,23 +65,21 @@ def numeric_features(events: Sequence[EventInput]) -> np.ndarray:
     return np.asarray([_numeric_row(e) for e in events], dtype=np.float64).reshape(len(events), len(NUMERIC_FEATURES))
 
 
-def _marker_pattern(marker: str) -> re.Pattern[str] | None:
-    # Latin markers must stand as words ("due" not inside "fondue"); Hangul and emoji markers match as substrings
-    # because Korean attaches particles ("마감일", "중요한").
-    if not marker.isascii():
-        return None
-    return re.compile(r"(?<![a-z0-9])" + re.escape(marker) + r"(?![a-z0-9])")
-
-
 class MarkerSet:
-    """A fixed vocabulary of keywords matched against normalised text."""
+    """A fixed vocabulary of keywords matched against normalised text.
+
+    Latin markers must stand as words ("due" not inside "fondue") and are matched by one alternation regex;
+    Hangul and emoji markers match as substrings because Korean attaches particles ("마감일", "중요한").
+    """
 
     def __init__(self, markers: Sequence[str]):
         self.markers = tuple(markers)
-        self._patterns = [(m, _marker_pattern(m)) for m in self.markers]
-
-    def found(self, normalized: str) -> list[str]:
-        return [m for m, p in self._patterns if (p.search(normalized) if p else m in normalized)]
+        latin = sorted((m for m in self.markers if m.isascii()), key=len, reverse=True)
+        self._latin = (re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, latin)) + r")(?![a-z0-9])")
+                       if latin else None)
+        self._other = tuple(m for m in self.markers if not m.isascii())
 
     def any_in(self, normalized: str) -> bool:
-        return any((p.search(normalized) if p else m in normalized) for m, p in self._patterns)
+        if self._latin is not None and self._latin.search(normalized):
+            return True
+        return any(m in normalized for m in self._other)
