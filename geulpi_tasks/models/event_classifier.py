@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
-from scipy import sparse
 from scipy.optimize import minimize_scalar
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -184,7 +183,3 @@ def train_event_classifier(train_rows: Sequence[dict[str, Any]], val_rows: Seque
     model.data_fingerprint = {"train": data_fingerprint(train_rows), "validation": data_fingerprint(val_rows),
                               "test": data_fingerprint(test_rows)}
     return model
-
-
-def text_matrix(model: TrainedClassifier, events: Sequence[EventInput]) -> sparse.csr_matrix:
-    return model.vectorizer.transform([event_text(e) for e in events])

@@ -43,6 +43,22 @@ def _near_count(sorted_minutes: Sequence[int], minute: int, window: int) -> int:
     return count
 
 
+def _typical_duration(group_durations: list[float], actual: float,
+                      cache: dict[tuple[int, float], tuple[float, float]], group: int) -> tuple[float, float]:
+    """Median and median absolute deviation of the group's OTHER durations (leave this event out).
+
+    Events with the same duration in a group share the answer, so it is computed once per distinct duration
+    instead of once per event (a title repeated thousands of times would otherwise cost quadratic time).
+    """
+    key = (group, actual)
+    if key not in cache:
+        others = list(group_durations)
+        others.remove(actual)
+        usual = median(others)
+        cache[key] = (usual, median(abs(d - usual) for d in others))
+    return cache[key]
+
+
 def detect_anomalies(events: Sequence[EventInput], groups: Sequence[int]) -> list[dict[str, Any]]:
     """One entry per unusual event with its reasons and severity, most severe first."""
     starts: dict[str, list[int]] = defaultdict(list)
@@ -57,6 +73,7 @@ def detect_anomalies(events: Sequence[EventInput], groups: Sequence[int]) -> lis
         minutes.sort()
     late_share = {c: sum(1 for m in ms if late_start <= m < late_end) / len(ms) for c, ms in starts.items()}
 
+    typical_cache: dict[tuple[int, float], tuple[float, float]] = {}
     found: list[dict[str, Any]] = []
     for event, group in zip(events, groups, strict=True):
         category, minute = category_of(event), _minute(event)
@@ -71,11 +88,9 @@ def detect_anomalies(events: Sequence[EventInput], groups: Sequence[int]) -> lis
                 findings.append(("unusual_time", f"starts at {event.start:%H:%M}; only {near} of {len(same) - 1} "
                                                  f"other {category} events start within "
                                                  f"{defaults.RARE_TIME_WINDOW_MINUTES} minutes of that", "low"))
-        others = list(durations[group])
-        others.remove(event.duration_minutes)
-        if len(others) >= defaults.MIN_GROUP_FOR_DURATION:
-            usual, actual = median(others), event.duration_minutes
-            spread = median(abs(d - usual) for d in others)
+        if len(durations[group]) - 1 >= defaults.MIN_GROUP_FOR_DURATION:
+            actual = event.duration_minutes
+            usual, spread = _typical_duration(durations[group], actual, typical_cache, group)
             ratio_off = actual >= defaults.DURATION_RATIO * usual or actual * defaults.DURATION_RATIO <= usual
             needed = max(defaults.DURATION_MIN_DIFF_MINUTES, defaults.DURATION_MAD_FACTOR * spread)
             if ratio_off and abs(actual - usual) >= needed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # ---------------------------------------------------------------- requests
-# Events accepted in one analysis request; matches the API's batch limit for calendars.
+# Events accepted in one analysis request: a busy year of calendar (the body must also fit GEULPI_MAX_REQUEST_BYTES).
 MAX_EVENTS = 5000
 # Longest period or lookback: a year of calendar is more than any screen of the app shows.
 MAX_PERIOD_DAYS = 366
