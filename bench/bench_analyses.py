@@ -23,8 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geulpi_tasks.workflows import (  # noqa: E402
-    analyze_balance, analyze_burnout, analyze_patterns, analyze_schedule, parse_balance_request,
-    parse_burnout_request, parse_patterns_request, parse_schedule_request,
+    analyze_balance,
+    analyze_burnout,
+    analyze_patterns,
+    analyze_schedule,
+    parse_balance_request,
+    parse_burnout_request,
+    parse_patterns_request,
+    parse_schedule_request,
 )
 
 GOAL_MS = 200.0

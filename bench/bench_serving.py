@@ -165,7 +165,8 @@ def main() -> None:
         m_fast = timed(lambda: served.predict_proba([parsed[next(it) % 300]]), 1000, warmup=50)
         m_slow = timed(lambda: reference.predict_proba([parsed[next(it) % 300]]), 100, warmup=5)
 
-        rows = [("(a) celery no-op round trip", a), ("    classify task round trip, no HTTP", a2), ("(b) POST /v2/classify-event", b),
+        rows = [("(a) celery no-op round trip", a), ("    classify task round trip, no HTTP", a2),
+                ("(b) POST /v2/classify-event", b),
                 ("(c) naive Flask + sklearn predict_proba", c), ("(d) POST /v2/classify-events x1000", d),
                 ("model only: served (ONNX) 1 event", m_fast), ("model only: scikit-learn 1 event", m_slow)]
         print(f"\nmodel version {ref.version}; {n} sequential requests per HTTP row; times in ms")

@@ -70,7 +70,8 @@ class ModelNotReady(Unavailable):
 
 
 _FAMILIES: dict[str, type[GeulpiError]] = {
-    cls.code: cls for cls in (GeulpiError, InvalidInput, InvalidValue, NotFound, Conflict, Unavailable, Timeout, ModelNotReady)
+    cls.code: cls
+    for cls in (GeulpiError, InvalidInput, InvalidValue, NotFound, Conflict, Unavailable, Timeout, ModelNotReady)
 }
 
 
@@ -88,7 +89,8 @@ def error_from_dict(payload: dict[str, Any]) -> GeulpiError:
 
 def error_to_wire(err: GeulpiError) -> dict[str, Any]:
     """The JSON a task returns for a domain failure: enough to rebuild the same family on the API side."""
-    family = next((c.code for c in type(err).__mro__ if c in _FAMILIES.values()), "error")
+    families = set(_FAMILIES.values())
+    family = next((c.code for c in type(err).__mro__ if c in families and issubclass(c, GeulpiError)), "error")
     return {"code": err.code, "message": err.message, "details": err.details, "family": family}
 
 

@@ -15,8 +15,9 @@ from workers.task_names import QUEUE_INFERENCE
 def main(argv: list[str] | None = None) -> None:
     process_state.role = "inference"
     app.loader.import_default_modules()
+    extra = argv if argv is not None else sys.argv[1:]
     app.worker_main(["worker", "-Q", QUEUE_INFERENCE, "-n", "inference@%h", "--prefetch-multiplier", "1",
-                     "--concurrency", "2", "-O", "fair", "--loglevel", "INFO", *(argv if argv is not None else sys.argv[1:])])
+                     "--concurrency", "2", "-O", "fair", "--loglevel", "INFO", *extra])
 
 
 if __name__ == "__main__":

@@ -70,7 +70,8 @@ EN_TEAM = _t("backend|frontend|design|sales|marketing|infra|data|growth|platform
 KO_TEAM = _t("개발팀|디자인팀|영업팀|마케팅팀|인사팀|기획팀|재무팀|전략팀|운영팀|데이터팀|품질팀|법무팀")
 EN_CITY = _t("NYC|Chicago|London|Berlin|Tokyo|Singapore|SF|Austin|Seattle|Boston|Toronto|Seoul|Paris|Denver")
 KO_CITY = _t("부산|대구|대전|광주|제주|판교|세종|울산|인천|수원|창원|도쿄|싱가포르|상하이|베트남")
-KO_AREA = _t("강남|역삼|홍대|신촌|성수|잠실|판교|여의도|광화문|합정|건대|서초|목동|분당|일산|송파|마포|을지로|연남|종로")
+KO_AREA = _t("강남|역삼|홍대|신촌|성수|잠실|판교|여의도|광화문|합정|건대|서초|목동|분당|일산|송파|마포|을지로|"
+             "연남|종로")
 EN_COURSE = _t("Spanish|French|Japanese|Mandarin|Python|machine learning|statistics|calculus|guitar|piano|photography|"
                "pottery|UX design|data science|accounting|public speaking|chess|drawing|SQL|Rust|German|Korean|"
                "econ|organic chem|linear algebra|art history")
@@ -643,7 +644,7 @@ def _clock(rng: random.Random, start: datetime, lang: str) -> str:
 def _abbreviate(rng: random.Random, title: str) -> str:
     for pattern, spellings in ABBREV_EN:
         if rng.random() < ABBREV_RULE_P and pattern.search(title):
-            title = pattern.sub(lambda _m: rng.choice(spellings), title, count=1)
+            title = pattern.sub(lambda _m, options=spellings: rng.choice(options), title, count=1)
     for word, spellings in ABBREV_KO:
         if word in title and rng.random() < ABBREV_RULE_P:
             title = title.replace(word, rng.choice(spellings), 1)

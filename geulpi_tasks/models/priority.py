@@ -10,7 +10,8 @@ from geulpi_tasks.features.event_features import MarkerSet, normalize_text
 from geulpi_tasks.schemas import EventInput, Priority
 
 HIGH_MARKERS: tuple[str, ...] = (
-    "urgent", "asap", "a.s.a.p", "deadline", "critical", "important", "due", "must", "emergency", "high priority", "top priority",
+    "urgent", "asap", "a.s.a.p", "deadline", "critical", "important", "due", "must", "emergency", "high priority",
+    "top priority",
     "p0", "p1", "blocker", "eod",
     "긴급", "급함", "급해", "마감", "중요", "필수", "반드시", "꼭", "데드라인", "비상",
 )

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import mlflow.pyfunc
+from mlflow.pyfunc import PythonModel
 
 BUNDLE_ARTIFACT = "bundle"
 
 
-class EventClassifierPyfunc(mlflow.pyfunc.PythonModel):
+class EventClassifierPyfunc(PythonModel):
     def load_context(self, context: Any) -> None:
         from geulpi_tasks.models.runtime import ServedClassifier
 

@@ -92,3 +92,24 @@ def test_health_is_ok_with_everything_up(client):
     response = client.get("/health")
     assert response.status_code == 200, response.json
     assert all(check["ok"] for check in response.json["checks"].values())
+
+
+def test_concurrent_sync_requests_each_get_their_own_answer(api_app):
+    # API threads wait on results concurrently (as under gunicorn gthread): no answer may go to the wrong caller.
+    from concurrent.futures import ThreadPoolExecutor
+
+    titles = ["Sprint planning", "요가 수업", "생일 파티", "Spanish class"]
+
+    def call(i):
+        body = {"title": titles[i % 4], "eventId": f"c-{i}", "startTime": "2024-01-23T10:00:00",
+                "endTime": "2024-01-23T11:00:00"}
+        return api_app.test_client().post("/v2/classify-event", json=body)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(call, range(48)))
+    assert all(r.status_code == 200 for r in responses), [r.json for r in responses if r.status_code != 200]
+    assert [r.json["eventId"] for r in responses] == [f"c-{i}" for i in range(48)]
+    by_title = {}
+    for i, r in enumerate(responses):
+        by_title.setdefault(titles[i % 4], set()).add(r.json["eventType"])
+    assert all(len(kinds) == 1 for kinds in by_title.values())

@@ -6,7 +6,12 @@ import pytest
 
 from geulpi_tasks.schemas import Category, EventInput
 from geulpi_tasks.workflows.timeline import (
-    days_of, hours_by_category, hours_by_day_and_category, merge_intervals, overlap_hours, split_by_day,
+    days_of,
+    hours_by_category,
+    hours_by_day_and_category,
+    merge_intervals,
+    overlap_hours,
+    split_by_day,
     subtract_intervals,
 )
 
