@@ -8,7 +8,12 @@ No Flask, Celery or Redis here; thresholds live in ``defaults``.
 
 from geulpi_tasks.workflows.balance import BalanceRequest, analyze_balance, balance_score, parse_balance_request
 from geulpi_tasks.workflows.burnout import (
-    BurnoutRequest, analyze_burnout, measure_factors, parse_burnout_request, risk_level, score_factors,
+    BurnoutRequest,
+    analyze_burnout,
+    measure_factors,
+    parse_burnout_request,
+    risk_level,
+    score_factors,
 )
 from geulpi_tasks.workflows.constraints import ScheduleConstraints, SchedulePreferences
 from geulpi_tasks.workflows.meetings import is_meeting

@@ -19,11 +19,24 @@ from geulpi_tasks.workflows import defaults
 from geulpi_tasks.workflows.burnout_advice import advise, warnings_for
 from geulpi_tasks.workflows.meetings import is_meeting
 from geulpi_tasks.workflows.parsing import (
-    parse_bool, parse_lookback, parse_request_events, parse_user_id, require_body, window_ending_at_latest,
+    parse_bool,
+    parse_lookback,
+    parse_request_events,
+    parse_user_id,
+    require_body,
+    window_ending_at_latest,
 )
 from geulpi_tasks.workflows.timeline import (
-    ONE_DAY, Interval, clip, clock_window, date_range, hours_per_day, intersection_hours, merge_intervals,
-    midnight, total_hours,
+    ONE_DAY,
+    Interval,
+    clip,
+    clock_window,
+    date_range,
+    hours_per_day,
+    intersection_hours,
+    merge_intervals,
+    midnight,
+    total_hours,
 )
 
 

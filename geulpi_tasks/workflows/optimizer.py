@@ -22,14 +22,29 @@ from geulpi_tasks.errors import InvalidInput, InvalidValue
 from geulpi_tasks.schemas import EventInput
 from geulpi_tasks.workflows import defaults
 from geulpi_tasks.workflows.constraints import (
-    ScheduleConstraints, SchedulePreferences, in_working_hours, parse_constraints, parse_preferences,
+    ScheduleConstraints,
+    SchedulePreferences,
+    in_working_hours,
+    parse_constraints,
+    parse_preferences,
 )
 from geulpi_tasks.workflows.parsing import (
-    parse_bool, parse_day, parse_period, parse_request_events, parse_user_id, require_body,
+    parse_bool,
+    parse_day,
+    parse_period,
+    parse_request_events,
+    parse_user_id,
+    require_body,
 )
 from geulpi_tasks.workflows.schedule_score import Item, day_issues, meeting_runs, score_items
 from geulpi_tasks.workflows.timeline import (
-    ONE_DAY, days_of, hours, merge_intervals, midnight, subtract_intervals, total_hours,
+    ONE_DAY,
+    days_of,
+    hours,
+    merge_intervals,
+    midnight,
+    subtract_intervals,
+    total_hours,
 )
 
 _EPS = 1e-9

@@ -23,7 +23,12 @@ from geulpi_tasks.workflows import defaults
 from geulpi_tasks.workflows.anomalies import detect_anomalies
 from geulpi_tasks.workflows.constraints import WEEKDAYS, clock_label
 from geulpi_tasks.workflows.parsing import (
-    parse_lookback, parse_number, parse_request_events, parse_user_id, require_body, window_ending_at_latest,
+    parse_lookback,
+    parse_number,
+    parse_request_events,
+    parse_user_id,
+    require_body,
+    window_ending_at_latest,
 )
 from geulpi_tasks.workflows.timeline import category_of, date_range
 from geulpi_tasks.workflows.titles import group_titles

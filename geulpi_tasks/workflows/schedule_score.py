@@ -19,7 +19,14 @@ from geulpi_tasks.workflows import defaults
 from geulpi_tasks.workflows.constraints import ScheduleConstraints
 from geulpi_tasks.workflows.meetings import is_meeting
 from geulpi_tasks.workflows.timeline import (
-    ONE_DAY, Interval, days_of, hours, intersection_hours, merge_intervals, midnight, total_hours,
+    ONE_DAY,
+    Interval,
+    days_of,
+    hours,
+    intersection_hours,
+    merge_intervals,
+    midnight,
+    total_hours,
 )
 
 CONSECUTIVE_GAP = timedelta(minutes=defaults.CONSECUTIVE_GAP_MINUTES)
