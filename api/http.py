@@ -42,3 +42,10 @@ def wants_async() -> bool:
 def accepted(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     location = url_for("tasks.get_task", task_id=task_id)
     return {"taskId": task_id, "state": "PENDING", "statusUrl": location}, 202, {"Location": location}
+
+
+def dispatch(task_name: str, args: list[Any]) -> Any:
+    """Run a task and answer with its result, or accept it (202 + Location) when the caller asked for async."""
+    if wants_async():
+        return accepted(gateway().submit(task_name, args))
+    return gateway().run(task_name, args, timeout=settings().sync_timeout_s)

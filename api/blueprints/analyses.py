@@ -10,9 +10,12 @@ from typing import Any, Callable
 
 from flask import Blueprint
 
-from api.http import accepted, gateway, json_body, settings, wants_async
+from api.http import dispatch, json_body
 from geulpi_tasks.workflows import (
-    parse_balance_request, parse_burnout_request, parse_patterns_request, parse_schedule_request,
+    parse_balance_request,
+    parse_burnout_request,
+    parse_patterns_request,
+    parse_schedule_request,
 )
 from workers.task_names import ANALYZE_BALANCE, ANALYZE_BURNOUT, DETECT_PATTERNS, OPTIMIZE_SCHEDULE
 
@@ -22,10 +25,7 @@ bp = Blueprint("analyses", __name__)
 def _enqueue(task_name: str, parse: Callable[[Any], Any]) -> Any:
     body = json_body()
     parse(body)
-    args = [body]
-    if wants_async():
-        return accepted(gateway().submit(task_name, args))
-    return gateway().run(task_name, args, timeout=settings().sync_timeout_s)
+    return dispatch(task_name, [body])
 
 
 @bp.post("/analyze-balance")

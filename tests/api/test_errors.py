@@ -1,4 +1,7 @@
+import re
 """Every bad request is a 4xx with a JSON body naming the field; none reaches a worker or becomes a 500."""
+
+import re
 
 import pytest
 
@@ -63,6 +66,6 @@ def test_oversized_body_is_413(client, api_app):
 
 def test_openapi_lists_every_route(client, api_app):
     document = client.get("/openapi.json").json
-    documented = {path.replace("{task_id}", "<task_id>") for path in document["paths"]}
+    documented = {re.sub(r"\{(\w+)\}", r"<\1>", path) for path in document["paths"]}
     served = {rule.rule for rule in api_app.url_map.iter_rules() if rule.endpoint != "static"}
     assert served == documented
