@@ -17,7 +17,8 @@ from workers.task_names import QUEUE_INFERENCE, QUEUES, ROUTES
 def build(settings: Settings) -> dict[str, Any]:
     # Redelivery of an unacknowledged (late-ack) training job happens only after this long, so it must exceed the
     # longest job or a healthy job would run twice.
-    visibility_timeout = settings.max_training_job_s + 3600
+    # The margin shrinks with short job limits so a test (or a deployment of quick jobs) can redeliver fast.
+    visibility_timeout = settings.max_training_job_s + min(3600, settings.max_training_job_s)
     return {
         "broker_url": settings.effective_broker_url,
         "result_backend": settings.redis_url,

@@ -31,8 +31,14 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
     app.extensions["geulpi"] = {"settings": settings, "celery": celery, "gateway": gateway}
 
     from api.blueprints import analyses, classify, system, tasks
+    from api.blueprints import experiments as experiments_blueprint
+    from api.blueprints import feedback as feedback_blueprint
+    from api.blueprints import models as models_blueprint
+    from api.blueprints import monitoring as monitoring_blueprint
+    from api.blueprints import training as training_blueprint
 
-    for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp):
+    for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, models_blueprint.bp, feedback_blueprint.bp,
+                      experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

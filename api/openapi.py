@@ -11,7 +11,7 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "Invalid input (the field is named in details.field)", 404: "Not found", 413: "Body too large",
+    text = {400: "Invalid input (the field is named in details.field)", 404: "Not found", 409: "Conflict with the current state", 413: "Body too large",
             422: "Values that contradict each other", 503: "A dependency is unavailable", 504: "No worker answered in time"}
     return {str(c): {"description": text[c], "content": {"application/json": {"schema": _ERROR}}} for c in codes}
 
@@ -52,6 +52,145 @@ def _calendar(extra_required: list[str], properties: dict[str, Any]) -> dict[str
         **properties}}
 
 
+_MODEL_NAME_PARAM = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 200}}
+
+
+def _query_param(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": True, "schema": {"type": "string", **schema},
+            "description": description}
+
+
+# Model versions and stages (issue 3) and user feedback.
+_LIFECYCLE_PATHS: dict[str, Any] = {
+    "/models/{name}/versions": {"get": {
+        "summary": "Versions of a registered model, newest first, with stage, metrics and semantic version",
+        "operationId": "listModelVersions", "parameters": [_MODEL_NAME_PARAM],
+        "responses": {"200": {"description": "Versions", **_json({"$ref": "#/components/schemas/ModelVersions"})},
+                      **_errors(400, 404, 503)}}},
+    "/models/{name}/promote": {"post": {
+        "summary": "Move a version to Staging, Production (archives the previous production) or Archived",
+        "operationId": "promoteModelVersion",
+        "parameters": [_MODEL_NAME_PARAM, _query_param("version", "Registry version number"),
+                       _query_param("target_stage", "Stage to move to", enum=["Staging", "Production", "Archived"])],
+        "responses": {"200": {"description": "Stage changed (or already there: changed=false)",
+                              **_json({"$ref": "#/components/schemas/Promotion"})},
+                      **_errors(400, 404, 409, 503)}}},
+    "/models/{name}/rollback": {"post": {
+        "summary": "Return production to the previous production version; the current one is archived",
+        "operationId": "rollbackModel", "parameters": [_MODEL_NAME_PARAM],
+        "responses": {"200": {"description": "Rolled back", **_json({"$ref": "#/components/schemas/Rollback"})},
+                      **_errors(400, 404, 409, 503)}}},
+    "/models/compare": {"post": {
+        "summary": "Evaluate two versions now on the same held-out data (training queue) and recommend one",
+        "operationId": "compareModelVersions",
+        "parameters": [_query_param("model_name", "Registered model"), _query_param("version_a", "First version"),
+                       _query_param("version_b", "Second version"), _ASYNC_PARAM],
+        "responses": {"200": {"description": "Both evaluations and a recommendation",
+                              **_json({"$ref": "#/components/schemas/Comparison"})},
+                      "202": {"description": "Accepted; poll the Location",
+                              **_json({"$ref": "#/components/schemas/Accepted"})},
+                      **_errors(400, 404, 422, 503, 504)}}},
+    "/feedback": {"post": {
+        "summary": "Store a user's correction of a classification (training data and online accuracy)",
+        "operationId": "postFeedback",
+        "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/FeedbackRequest"})},
+        "responses": {"201": {"description": "Stored", **_json({"$ref": "#/components/schemas/Feedback"})},
+                      **_errors(400, 404, 413, 422, 503)}}},
+}
+
+_LIFECYCLE_SCHEMAS: dict[str, Any] = {
+    "ModelVersion": {"type": "object", "required": ["version", "stage", "created_at", "metrics", "run_id",
+                                                    "description", "semver"], "properties": {
+        "version": {"type": "string"},
+        "stage": {"type": "string", "enum": ["None", "Staging", "Production", "Archived"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
+        "run_id": {"type": ["string", "null"]}, "description": {"type": "string"},
+        "semver": {"type": ["string", "null"], "examples": ["1.2.0"]},
+        "aliases": {"type": "array", "items": {"type": "string"}}}},
+    "ModelVersions": {"type": "object", "required": ["model_name", "versions"], "properties": {
+        "model_name": {"type": "string"},
+        "versions": {"type": "array", "items": {"$ref": "#/components/schemas/ModelVersion"}}}},
+    "Promotion": {"type": "object", "required": ["model_name", "version", "stage", "previous_stage", "changed"],
+                  "properties": {
+        "model_name": {"type": "string"}, "version": {"type": "string"}, "stage": {"type": "string"},
+        "previous_stage": {"type": "string"}, "changed": {"type": "boolean"},
+        "archived": {"type": "array", "items": {"type": "string"}},
+        "previous_production": {"type": ["string", "null"]}}},
+    "Rollback": {"type": "object", "required": ["model_name", "from_version", "to_version"], "properties": {
+        "model_name": {"type": "string"}, "from_version": {"type": "string"}, "to_version": {"type": "string"},
+        "stage": {"type": "string"}, "archived": {"type": "array", "items": {"type": "string"}}}},
+    "Comparison": {"type": "object", "required": ["model_name", "version_a", "version_b", "metrics",
+                                                  "recommended_version", "reason"], "properties": {
+        "model_name": {"type": "string"}, "version_a": {"type": "string"}, "version_b": {"type": "string"},
+        "evaluation": {"type": "object"},
+        "metrics": {"type": "object", "description": "Held-out metrics per version, measured now",
+                    "additionalProperties": {"type": "object"}},
+        "difference": {"type": "object"}, "production_version": {"type": ["string", "null"]},
+        "recommended_version": {"type": "string"}, "reason": {"type": "string"}}},
+    "FeedbackRequest": {"type": "object", "required": ["category"], "properties": {
+        "eventId": {"type": ["string", "integer"]},
+        "requestId": {"type": "string", "description": "taskId of a classification; '<taskId>:<i>' in a batch"},
+        "category": {"type": "string", "enum": list(CATEGORIES)},
+        "priority": {"type": "string", "enum": ["HIGH", "MEDIUM", "LOW"]},
+        "event": {"$ref": "#/components/schemas/Event",
+                  "description": "The event itself; optional when it was classified recently"}},
+        "description": "eventId or requestId is required"},
+    "Feedback": {"type": "object", "required": ["feedbackId", "category", "event"], "properties": {
+        "feedbackId": {"type": "string"}, "receivedAt": {"type": "number"},
+        "eventId": {"type": ["string", "null"]}, "requestId": {"type": ["string", "null"]},
+        "category": {"type": "string"}, "priority": {"type": ["string", "null"]}, "event": {"type": "object"},
+        "predictedCategory": {"type": ["string", "null"]}, "modelVersion": {"type": ["string", "null"]},
+        "source": {"type": "string", "enum": ["request", "classification_cache"]},
+        "replaced": {"type": "boolean", "description": "A previous correction of the same event was replaced"},
+        "scored": {"type": "boolean", "description": "Counted towards the served version's online accuracy"}}},
+}
+
+
+# Training jobs (issue 3, training half).
+_TRAINING_PATHS: dict[str, Any] = {
+    "/models/train": {"post": {
+        "summary": "Start a training job on the training queue; poll /tasks/{jobId} for progress and the result",
+        "operationId": "trainModel",
+        "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/TrainingRequest"})},
+        "responses": {"202": {"description": "Accepted; the Location header is /tasks/{jobId}",
+                              **_json({"$ref": "#/components/schemas/TrainingAccepted"})},
+                      **_errors(400, 413, 422, 503)}}},
+}
+
+_TRAINING_SCHEMAS: dict[str, Any] = {
+    "TrainingRequest": {"type": "object", "required": ["model_type"], "properties": {
+        "model_type": {"type": "string", "enum": ["event_classifier", "priority_classifier"]},
+        "optimize": {"type": "boolean", "default": True, "description": "Optuna search over the stage-2 model"},
+        "auto_promote": {"type": "boolean", "default": False,
+                         "description": "Staging always; Production only when the held-out gates pass"},
+        "n_optimization_trials": {"type": "integer", "minimum": 1, "maximum": 500, "default": 20},
+        "description": {"type": "string", "maxLength": 2000},
+        "training_data": {"type": "array", "minItems": 60, "maxItems": 200000,
+                          "items": {"$ref": "#/components/schemas/Event"},
+                          "description": "Labelled events (category, or priority for priority_classifier); "
+                                         "default: generated events plus user feedback"},
+        "n_samples": {"type": "integer", "minimum": 300, "maximum": 200000,
+                      "description": "Generated events when no training_data is sent"},
+        "families": {"type": "array", "items": {"type": "string", "enum": ["random_forest", "xgboost"]},
+                     "default": ["random_forest"]},
+        "multi_objective": {"type": "boolean", "default": False,
+                            "description": "Optimise accuracy, latency and size; the result lists the Pareto front"},
+        "pruner": {"type": "string", "enum": ["median", "successive_halving", "none"], "default": "median"},
+        "parallelism": {"type": "integer", "minimum": 1, "maximum": 16, "default": 1,
+                        "description": "Training workers sharing the Optuna study (journal storage on Redis)"},
+        "automl": {"type": "boolean", "default": False},
+        "time_budget_minutes": {"type": "number", "exclusiveMinimum": 0, "maximum": 240, "default": 2},
+        "prune_trees": {"type": "boolean", "default": False},
+        "prune_tolerance": {"type": "number", "minimum": 0, "maximum": 0.1, "default": 0.005},
+        "include_feedback": {"type": "boolean", "default": True},
+        "seed": {"type": "integer", "minimum": 0}}},
+    "TrainingAccepted": {"type": "object", "required": ["jobId", "statusUrl"], "properties": {
+        "jobId": {"type": "string"}, "taskId": {"type": "string"}, "state": {"type": "string"},
+        "statusUrl": {"type": "string"}}},
+}
+
+
 def openapi_document() -> dict[str, Any]:
     classify_responses = {"200": {"description": "Classification", **_json({"$ref": "#/components/schemas/Classification"})},
                           "202": {"description": "Accepted; poll the Location", **_json({"$ref": "#/components/schemas/Accepted"})},
@@ -59,7 +198,7 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Geulpi Tasks API", "version": "0.1.0",
-                 "description": "Machine-learning back end of the Geulpi calendar: classification and task status."},
+                 "description": "Machine-learning back end of the Geulpi calendar: event classification, calendar analyses, models, experiments and monitoring."},
         "paths": {
             "/v2/classify-event": {"post": {
                 "summary": "Classify one calendar event on the inference queue", "operationId": "classifyEvent",
@@ -105,8 +244,94 @@ def openapi_document() -> dict[str, Any]:
                 "operationId": "health",
                 "responses": {"200": {"description": "Healthy", **_json({"$ref": "#/components/schemas/Health"})},
                               "503": {"description": "A part failed", **_json({"$ref": "#/components/schemas/Health"})}}}},
+            **_LIFECYCLE_PATHS,
+            **_TRAINING_PATHS,
+            "/monitoring/metrics": {"get": {
+                "summary": "Prometheus text exposition of every process (multiprocess counters, histograms, queue "
+                           "depth, drift scores, online accuracy)", "operationId": "monitoringMetrics",
+                "responses": {"200": {"description": "Prometheus text format 0.0.4",
+                                      "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/monitoring/alerts": {"get": {
+                "summary": "Active (pending and firing) alerts of a model with value, severity and message",
+                "operationId": "monitoringAlerts",
+                "parameters": [{"name": "model", "in": "query", "required": False, "schema": {"type": "string"},
+                                "description": "Model name (default: the served model)"}],
+                "responses": {"200": {"description": "Active alerts", **_json({
+                    "type": "object", "required": ["model_name", "alerts"], "properties": {
+                        "model_name": {"type": "string"},
+                        "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/AlertStatus"}}}})},
+                              **_errors(400, 503)}}},
+            "/monitoring/alerts/history": {"get": {
+                "summary": "Alert state transitions, newest first", "operationId": "monitoringAlertHistory",
+                "parameters": [{"name": "limit", "in": "query", "required": False,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                "responses": {"200": {"description": "Transitions", **_json({
+                    "type": "object", "properties": {"history": {"type": "array", "items": {
+                        "$ref": "#/components/schemas/AlertStatus"}}}})}, **_errors(400, 503)}}},
+            "/monitoring/alerts/rules": {
+                "get": {"summary": "Built-in and custom alert rules", "operationId": "listAlertRules",
+                        "responses": {"200": {"description": "Rules", **_json({
+                            "type": "object", "properties": {"rules": {"type": "array", "items": {
+                                "$ref": "#/components/schemas/AlertRule"}}}})}, **_errors(503)}},
+                "post": {"summary": "Create a custom alert rule", "operationId": "createAlertRule",
+                         "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/AlertRule"})},
+                         "responses": {"201": {"description": "Created",
+                                               **_json({"$ref": "#/components/schemas/AlertRule"})},
+                                       **_errors(400, 409, 413, 422, 503)}}},
+            "/monitoring/alerts/rules/{name}": {
+                "get": {"summary": "One alert rule", "operationId": "getAlertRule",
+                        "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                        "responses": {"200": {"description": "Rule",
+                                              **_json({"$ref": "#/components/schemas/AlertRule"})},
+                                      **_errors(404, 503)}},
+                "delete": {"summary": "Delete a custom alert rule (built-in rules answer 409)",
+                           "operationId": "deleteAlertRule",
+                           "parameters": [{"name": "name", "in": "path", "required": True,
+                                           "schema": {"type": "string"}}],
+                           "responses": {"204": {"description": "Deleted"}, **_errors(404, 409, 503)}}},
+            "/monitoring/dashboard/{model_name}": {"get": {
+                "summary": "Model dashboard: version, health, statistics, hourly trend, active alerts, drift",
+                "operationId": "monitoringDashboard",
+                "parameters": [{"name": "model_name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Dashboard", **_json({"$ref": "#/components/schemas/Dashboard"})},
+                              **_errors(404, 503)}}},
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                       "responses": {"200": {"description": "OpenAPI document", **_json({"type": "object"})}}}},
+            "/experiments/create": {"post": {
+                "summary": "Start an A/B experiment between registered versions of a model (one running per model)",
+                "operationId": "createExperiment",
+                "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/ExperimentRequest"})},
+                "responses": {"201": {"description": "Running", **_json({
+                    "type": "object", "required": ["experiment_id", "status"], "properties": {
+                        "experiment_id": {"type": "string"}, "status": {"type": "string", "enum": ["running"]},
+                        "experiment": {"$ref": "#/components/schemas/Experiment"}}})},
+                              **_errors(400, 404, 409, 413, 422, 503)}}},
+            "/experiments": {"get": {
+                "summary": "Every experiment with its status, oldest first", "operationId": "listExperiments",
+                "responses": {"200": {"description": "Experiments", **_json({
+                    "type": "object", "properties": {"count": {"type": "integer"}, "experiments": {
+                        "type": "array", "items": {"$ref": "#/components/schemas/Experiment"}}}})},
+                              **_errors(503)}}},
+            "/experiments/{experiment_id}/results": {"get": {
+                "summary": "Live (or final) results: per-variant figures, always-valid decision, fixed-horizon "
+                           "tests, SRM",
+                "operationId": "experimentResults",
+                "parameters": [{"name": "experiment_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Results",
+                                      **_json({"$ref": "#/components/schemas/ExperimentResults"})},
+                              **_errors(404, 503)}}},
+            "/experiments/{experiment_id}/stop": {"post": {
+                "summary": "Stop (idempotent) and return the final results; optionally promote the winner",
+                "operationId": "stopExperiment",
+                "parameters": [{"name": "experiment_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "promote_winner", "in": "query", "required": False,
+                                "schema": {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
+                                "description": "Promote a declared winner to production (also accepted in the body)"}],
+                "requestBody": {"required": False, **_json({"type": "object", "properties": {
+                    "promote_winner": {"type": "boolean"}}})},
+                "responses": {"200": {"description": "Final results",
+                                      **_json({"$ref": "#/components/schemas/ExperimentResults"})},
+                              **_errors(400, 404, 409, 503)}}},
         },
         "components": {"schemas": {
             "Event": {"type": "object", "required": ["title", "startTime", "endTime"], "properties": {
@@ -129,7 +354,9 @@ def openapi_document() -> dict[str, Any]:
                 "suggestedTags": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
                 "probabilities": {"type": "object", "additionalProperties": {"type": "number"}},
                 "modelName": {"type": "string"}, "modelVersion": {"type": "string"},
-                "latencyMs": {"type": "number", "description": "Model time inside the worker"}}},
+                "latencyMs": {"type": "number", "description": "Model time inside the worker"},
+                "experimentId": {"type": "string", "description": "Present while an A/B experiment serves this model"},
+                "variant": {"type": "string", "description": "The caller's A/B variant (modelVersion served it)"}}},
             "CalendarEvent": {"allOf": [{"$ref": "#/components/schemas/Event"}, {"type": "object", "properties": {
                 "category": {"type": ["string", "null"], "enum": [*CATEGORIES, None],
                              "description": "Missing → classified by the model (see categorizedByModel)"},
@@ -215,6 +442,45 @@ def openapi_document() -> dict[str, Any]:
                 "recommendations": {"type": "array", "items": {"type": "object"}},
                 "preventiveActions": {"type": "array", "items": {"type": "object"}},
                 "monitoringPlan": {"type": "object"}}},
+            "ExperimentRequest": {"type": "object", "required": ["name", "model_type", "variants", "duration_hours"],
+                                  "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 200}, "description": {"type": "string"},
+                "model_type": {"type": "string", "examples": ["event_classifier"]},
+                "variants": {"type": "array", "minItems": 2, "items": {"type": "object",
+                             "required": ["name", "version", "traffic_percentage"], "properties": {
+                                 "name": {"type": "string"}, "version": {"type": ["string", "integer"]},
+                                 "traffic_percentage": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}}},
+                             "description": "Unique names; percentages sum to 100; the first variant is the control"},
+                "duration_hours": {"type": "number", "exclusiveMinimum": 0},
+                "auto_promote": {"type": "boolean", "default": False,
+                                 "description": "When Beat stops it at the end, promote a declared winner through "
+                                                "the registry's promotion gates"},
+                "success_metrics": {"type": "object", "description": "metric -> {threshold, weight}; metrics: "
+                                    "success_rate, error_rate, accuracy, avg_latency_ms, p50_latency_ms, "
+                                    "p95_latency_ms",
+                                    "additionalProperties": {"type": "object", "required": ["threshold", "weight"],
+                                                             "properties": {"threshold": {"type": "number"},
+                                                                            "weight": {"type": "number"}}}}}},
+            "Experiment": {"type": "object", "properties": {
+                "experimentId": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+                "modelType": {"type": "string"}, "status": {"type": "string", "enum": ["running", "stopped"]},
+                "variants": {"type": "array", "items": {"type": "object"}}, "durationHours": {"type": "number"},
+                "successMetrics": {"type": "object"}, "createdAt": {"type": "string"}, "endsAt": {"type": "string"},
+                "stoppedAt": {"type": ["string", "null"]}, "stopReason": {"type": ["string", "null"]}}},
+            "ExperimentResults": {"type": "object", "required": ["experiment", "variants", "decision", "winner"],
+                                  "properties": {
+                "experiment": {"$ref": "#/components/schemas/Experiment"},
+                "variants": {"type": "object", "description": "Per variant: exposures, successes, failures, "
+                             "latencyMs {mean, p50, p95}, feedback accuracy, weighted score and per-metric pass/fail",
+                             "additionalProperties": {"type": "object"}},
+                "decision": {"type": "object", "description": "Always-valid (mSPRT confidence sequence) decision: "
+                             "status collecting_data | winner | no_significant_difference | sample_ratio_mismatch"},
+                "winner": {"type": "string",
+                           "description": "Variant name, 'no significant difference' or 'collecting data'"},
+                "fixedHorizon": {"type": "object", "description": "Two-proportion z-test with 95% CI, Welch and "
+                                 "Mann-Whitney on latency with effect sizes, accuracy from feedback"},
+                "sampleRatioMismatch": {"type": "object"}, "recommendation": {"type": "string"},
+                "promotion": {"type": "object"}}},
             "Accepted": {"type": "object", "required": ["taskId", "state", "statusUrl"], "properties": {
                 "taskId": {"type": "string"}, "state": {"type": "string"}, "statusUrl": {"type": "string"}}},
             "TaskStatus": {"type": "object", "required": ["taskId", "state", "ready"], "properties": {
@@ -225,6 +491,49 @@ def openapi_document() -> dict[str, Any]:
                 "error": {"type": "object"}}},
             "Health": {"type": "object", "required": ["status", "checks"], "properties": {
                 "status": {"type": "string"}, "checks": {"type": "object"}}},
+            **_LIFECYCLE_SCHEMAS,
+            **_TRAINING_SCHEMAS,
+            "AlertRule": {"type": "object", "required": ["name", "metric_name", "condition", "threshold"],
+                          "additionalProperties": False, "properties": {
+                "name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$"},
+                "metric_name": {"type": "string", "enum": ["success_rate", "error_rate", "avg_latency_ms",
+                                                            "p95_latency_ms", "prediction_count", "accuracy",
+                                                            "drift_score", "prediction_drift"]},
+                "condition": {"type": "string", "enum": ["<", "<=", ">", ">=", "==", "!="]},
+                "threshold": {"type": "number"},
+                "window_seconds": {"type": "number", "minimum": 1, "maximum": 604800, "default": 300},
+                "for_seconds": {"type": "number", "minimum": 0, "maximum": 86400, "default": 0,
+                                "description": "How long the condition must hold before pending becomes firing"},
+                "severity": {"type": "string", "enum": ["info", "warning", "critical"], "default": "warning"},
+                "message_template": {"type": "string", "maxLength": 500,
+                                     "description": "str.format fields: value, threshold, name, metric_name, "
+                                                    "condition, model_name, severity"},
+                "builtin": {"type": "boolean", "readOnly": True}}},
+            "AlertStatus": {"type": "object", "properties": {
+                "name": {"type": "string"}, "model_name": {"type": "string"}, "metric_name": {"type": "string"},
+                "condition": {"type": "string"}, "threshold": {"type": "number"}, "severity": {"type": "string"},
+                "state": {"type": "string", "enum": ["inactive", "pending", "firing", "resolved"]},
+                "value": {"type": ["number", "null"]}, "message": {"type": ["string", "null"]},
+                "active_since": {"type": ["number", "null"]}, "fired_at": {"type": ["number", "null"]},
+                "resolved_at": {"type": ["number", "null"]}, "at": {"type": ["number", "null"]}}},
+            "Dashboard": {"type": "object", "required": ["model_name", "current_version", "health_status", "statistics",
+                                                         "performance_trend", "active_alerts", "drift_detected"],
+                          "properties": {
+                "model_name": {"type": "string"}, "current_version": {"type": ["string", "null"]},
+                "health_status": {"type": "string", "enum": ["healthy", "degraded", "unhealthy", "no_data"]},
+                "statistics": {"type": "object", "properties": {
+                    "total_predictions": {"type": "integer"}, "success_rate": {"type": ["number", "null"]},
+                    "avg_latency_ms": {"type": ["number", "null"]},
+                    "recent_accuracy": {"type": ["number", "null"], "description": "From feedback; null without any"},
+                    "feedback_count": {"type": "integer"}, "window_hours": {"type": "integer"}}},
+                "performance_trend": {"type": "object", "properties": {
+                    "trend": {"type": "string", "enum": ["improving", "stable", "degrading", "insufficient_data"]},
+                    "hourly_data": {"type": "array", "items": {"type": "object", "properties": {
+                        "hour": {"type": "string"}, "predictions": {"type": "integer"},
+                        "success_rate": {"type": "number"}, "avg_latency_ms": {"type": ["number", "null"]}}}}}},
+                "active_alerts": {"type": "array", "items": {"$ref": "#/components/schemas/AlertStatus"}},
+                "drift_detected": {"type": ["boolean", "null"], "description": "null before the first drift scan"},
+                "drift": {"type": ["object", "null"]}}},
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message", "details"], "properties": {
                     "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}},

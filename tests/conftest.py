@@ -56,6 +56,8 @@ def child_env(settings: Settings) -> dict[str, str]:
     env.update(settings.to_env())
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     env["PYTHONUNBUFFERED"] = "1"
+    # Every process of one run shares one prometheus-client multiprocess directory (never the pytest process's).
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(settings.effective_metrics_dir)
     return env
 
 

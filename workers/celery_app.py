@@ -12,7 +12,12 @@ from geulpi_tasks.settings import Settings
 # Worker logs are not a terminal: MLflow's download progress bars would only add empty warning lines.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-TASK_MODULES = ["workers.inference_tasks", "workers.analysis_tasks", "workers.training_tasks"]
+TASK_MODULES = [
+    "workers.inference_tasks", "workers.analysis_tasks", "workers.training_tasks", "workers.lifecycle_tasks",
+    "workers.experiment_tasks", "workers.monitoring_tasks",
+    # signal handlers only: feedback cache and metrics/prediction log
+    "workers.feedback_signals", "workers.metrics_signals",
+]
 
 
 def create_celery(settings: Settings) -> Celery:

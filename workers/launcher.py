@@ -62,6 +62,10 @@ def main() -> int:
         manager = Manager(Printer(sys.stdout))
         env = {**os.environ, "GEULPI_DATA_DIR": str(settings.data_dir.resolve()),
                "MLFLOW_TRACKING_URI": settings.effective_tracking_uri, "PYTHONUNBUFFERED": "1"}
+        # One prometheus-client multiprocess directory per run, emptied so counts start from this start-up.
+        from geulpi_tasks.monitoring.metrics import configure_metrics_dir
+
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(configure_metrics_dir(settings.effective_metrics_dir, wipe=True))
         for name, cmd in process_table(settings, sys.executable).items():
             manager.add_process(name, cmd, env=env)
         print(f"\n  API       http://127.0.0.1:{settings.api_port}  (health: /health, docs: /openapi.json)")

@@ -5,10 +5,14 @@ Created at worker start-up (signals) or lazily on first use; prefork children in
 
 from __future__ import annotations
 
+import redis
+
+from geulpi_tasks.experiments.serving import ExperimentRouter
 from geulpi_tasks.inference.model_provider import ModelProvider
 from geulpi_tasks.settings import Settings
 
 _provider: ModelProvider | None = None
+_router: ExperimentRouter | None = None
 role: str | None = None
 
 
@@ -21,8 +25,20 @@ def model_provider(settings: Settings) -> ModelProvider:
     return _provider
 
 
+def experiment_router(settings: Settings) -> ExperimentRouter:
+    """Which A/B variant serves a caller, and the per-variant counters (one Redis client per process)."""
+    global _router
+    if _router is None:
+        _router = ExperimentRouter(redis.Redis.from_url(settings.redis_url, socket_timeout=2.0,
+                                                        socket_connect_timeout=2.0),
+                                   prefix=settings.key_prefix, model_name=settings.model_name,
+                                   cache_ttl_s=settings.ab_cache_ttl_s, latency_samples=settings.ab_latency_samples)
+    return _router
+
+
 def reset() -> None:
-    global _provider
+    global _provider, _router
+    _router = None
     if _provider is not None:
         _provider.stop()
     _provider = None

@@ -7,7 +7,7 @@ from typing import Any
 from geulpi_tasks.registry.bootstrap import ensure_production_model
 from workers.celery_app import app, settings_of
 from workers.inference_tasks import domain_errors
-from workers.task_names import ENSURE_PRODUCTION_MODEL
+from workers.task_names import ENSURE_PRODUCTION_MODEL, NIGHTLY_RETRAIN, RUN_SEARCH_TRIALS, TRAIN_MODEL
 
 
 @app.task(name=ENSURE_PRODUCTION_MODEL, acks_late=True, reject_on_worker_lost=True, track_started=True)
@@ -19,3 +19,57 @@ def ensure_production(**_: Any) -> dict[str, Any]:
         model_name=settings.model_name, n_samples=settings.bootstrap_samples, n_trees=settings.bootstrap_trees,
         seed=settings.seed)
     return {"modelName": ref.name, "version": ref.version, "semver": ref.semver, "trained": trained}
+
+
+def _spawn_search_helpers(spec: dict[str, Any], count: int) -> None:
+    """Other training workers join the job's Optuna study; the job does not wait for them to start."""
+    for _ in range(count):
+        run_search_trials.apply_async(args=[spec])
+
+
+@app.task(name=TRAIN_MODEL, bind=True, acks_late=True, reject_on_worker_lost=True, track_started=True)
+@domain_errors
+def train_model(self: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """One training job (``POST /models/train``); progress goes to the task state as PROGRESS meta."""
+    return _run_job(self, request)
+
+
+def _run_job(task: Any, request: dict[str, Any]) -> dict[str, Any]:
+    from geulpi_tasks.models.training import run_training_job
+    from geulpi_tasks.registry.gates import PromotionGates
+
+    settings = settings_of(app)
+
+    def progress(meta: dict[str, Any]) -> None:
+        task.update_state(state="PROGRESS", meta=meta)
+        # Flower builds its task view from events; a custom task event carries the same fields there.
+        task.send_event("task-progress", **meta)
+
+    return run_training_job(request, job_id=task.request.id, tracking_uri=settings.effective_tracking_uri,
+                            artifact_root=settings.artifact_root, redis_url=settings.redis_url,
+                            key_prefix=settings.key_prefix, progress=progress, seed=settings.seed,
+                            default_samples=settings.training_samples, heartbeat_s=settings.trial_heartbeat_s,
+                            gates=PromotionGates.from_settings(settings), spawn_helpers=_spawn_search_helpers)
+
+
+@app.task(name=RUN_SEARCH_TRIALS, acks_late=True, reject_on_worker_lost=True, track_started=True)
+@domain_errors
+def run_search_trials(spec: dict[str, Any]) -> dict[str, Any]:
+    """A helper's share of a distributed Optuna study (``parallelism`` > 1)."""
+    from geulpi_tasks.models.training import run_search_helper
+
+    settings = settings_of(app)
+    return run_search_helper(spec, redis_url=settings.redis_url, key_prefix=settings.key_prefix,
+                             heartbeat_s=settings.trial_heartbeat_s)
+
+
+@app.task(name=NIGHTLY_RETRAIN, bind=True, acks_late=True, reject_on_worker_lost=True, track_started=True)
+@domain_errors
+def nightly_retrain(self: Any) -> dict[str, Any]:
+    """Beat's nightly job: retrain the served classifier on generated data plus feedback; the candidate goes to
+    Staging and reaches Production only through the promotion gates."""
+    settings = settings_of(app)
+    request = {"model_type": "event_classifier", "optimize": True, "auto_promote": True,
+               "n_optimization_trials": settings.retrain_trials, "trigger": "nightly",
+               "description": "Nightly retraining on generated events plus user feedback."}
+    return _run_job(self, request)  # keyed by this task's id: a redelivered nightly job stays idempotent

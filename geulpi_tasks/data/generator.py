@@ -644,7 +644,7 @@ def _clock(rng: random.Random, start: datetime, lang: str) -> str:
 def _abbreviate(rng: random.Random, title: str) -> str:
     for pattern, spellings in ABBREV_EN:
         if rng.random() < ABBREV_RULE_P and pattern.search(title):
-            title = pattern.sub(lambda _m, options=spellings: rng.choice(options), title, count=1)
+            title = pattern.sub(rng.choice(spellings), title, count=1)
     for word, spellings in ABBREV_KO:
         if word in title and rng.random() < ABBREV_RULE_P:
             title = title.replace(word, rng.choice(spellings), 1)

@@ -16,6 +16,9 @@ from geulpi_tasks.registry.store import download_bundle, find_version_by_alias
 
 log = logging.getLogger(__name__)
 
+# Versions besides production kept in memory: enough for an experiment's variants.
+MAX_EXTRA_VERSIONS = 4
+
 
 class ModelProvider:
     def __init__(self, *, tracking_uri: str, model_name: str, cache_dir: Path, poll_interval_s: float):
@@ -27,6 +30,7 @@ class ModelProvider:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._versions: dict[str, ServedClassifier] = {}  # other versions kept loaded (A/B experiments)
 
     def current(self) -> ServedClassifier:
         """The model being served; raises ModelNotReady until a production version has been loaded."""
@@ -38,6 +42,26 @@ class ModelProvider:
             raise ModelNotReady(f"No production version of '{self.model_name}' is loaded yet; "
                                 "promote a version or wait for the first model to finish training.")
         return model
+
+    def get_version(self, version: str) -> ServedClassifier:
+        """A specific version, kept loaded beside production (A/B experiments serve two at once).
+
+        The last few versions loaded stay in memory; raises NotFound/Unavailable from the registry.
+        """
+        model = self._model
+        if model is not None and model.version == version:
+            return model
+        cached = self._versions.get(version)
+        if cached is not None:
+            return cached
+        with self._lock:
+            if version not in self._versions:
+                bundle = download_bundle(self.tracking_uri, self.model_name, version, self.cache_dir)
+                if len(self._versions) >= MAX_EXTRA_VERSIONS:
+                    self._versions.pop(next(iter(self._versions)))
+                self._versions[version] = ServedClassifier.load(bundle, name=self.model_name, version=version)
+                log.info("loaded %s version %s beside production", self.model_name, version)
+            return self._versions[version]
 
     def refresh(self) -> bool:
         """Load the version behind the production alias if it is not the one served. True when it swapped."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from geulpi_tasks.data.generator import generate_events, split_events
 from geulpi_tasks.models.event_classifier import ForestParams, train_event_classifier
 from geulpi_tasks.models.runtime import save_bundle
+from geulpi_tasks.monitoring.reference import REFERENCE_ARTIFACT, build_reference
 from geulpi_tasks.registry.store import VersionRef, find_version_by_alias, promote_to_production, register_bundle
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ def ensure_production_model(*, tracking_uri: str, artifact_root: Path, model_nam
                               semver=FIRST_SEMVER, params=model.params, metrics=scalar_metrics,
                               run_tags={"geulpi.trigger": "bootstrap"},
                               json_artifacts={"data_fingerprint.json": model.data_fingerprint,
-                                              "metrics.json": model.metrics})
+                                              "metrics.json": model.metrics,
+                                              # Monitoring's drift baseline: this version's training features.
+                                              REFERENCE_ARTIFACT: build_reference(train)})
     promote_to_production(tracking_uri, model_name, ref.version)
     log.info("registered and promoted '%s' version %s (test accuracy %.3f)", model_name, ref.version,
              model.metrics["accuracy"])

@@ -1,4 +1,3 @@
-import re
 """Every bad request is a 4xx with a JSON body naming the field; none reaches a worker or becomes a 500."""
 
 import re

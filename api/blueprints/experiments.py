@@ -1,0 +1,67 @@
+"""A/B experiment endpoints: create, list, results, stop. The experiments live in Redis (AOF-persisted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from flask import Blueprint, current_app, request
+
+from api.http import json_body, settings
+from geulpi_tasks.errors import InvalidInput, Unavailable
+from geulpi_tasks.experiments import service
+from geulpi_tasks.registry.gates import PromotionGates
+
+bp = Blueprint("experiments", __name__)
+
+
+def _redis() -> redis.Redis:
+    if settings().disable_redis:
+        raise Unavailable("A/B experiments need Redis; they are off in limited mode (DISABLE_REDIS).",
+                          details={"dependency": "redis"})
+    state = current_app.extensions["geulpi"]
+    if "experiments_redis" not in state:
+        state["experiments_redis"] = redis.Redis.from_url(settings().redis_url, socket_timeout=5.0,
+                                                          socket_connect_timeout=2.0)
+    return state["experiments_redis"]  # type: ignore[no-any-return]
+
+
+def _promote_flag() -> bool:
+    raw = request.args.get("promote_winner")
+    if raw is None and request.get_data(cache=True):
+        body = json_body()
+        raw = body.get("promote_winner") if isinstance(body, dict) else None
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    flag = str(raw).strip().lower()
+    if flag not in {"true", "false", "1", "0", "yes", "no"}:
+        raise InvalidInput("'promote_winner' must be true or false.", field="promote_winner")
+    return flag in {"true", "1", "yes"}
+
+
+@bp.post("/experiments/create")
+def create_experiment() -> Any:
+    experiment = service.create_experiment(_redis(), settings().key_prefix, settings().effective_tracking_uri,
+                                           json_body())
+    return {"experiment_id": experiment.experiment_id, "status": experiment.status.value,
+            "experiment": experiment.to_wire()}, 201
+
+
+@bp.get("/experiments")
+def list_experiments() -> Any:
+    experiments = service.list_experiments(_redis(), settings().key_prefix)
+    return {"experiments": experiments, "count": len(experiments)}
+
+
+@bp.get("/experiments/<experiment_id>/results")
+def experiment_results(experiment_id: str) -> Any:
+    return service.get_results(_redis(), settings().key_prefix, experiment_id,
+                               service.AnalysisConfig.from_settings(settings()))
+
+
+@bp.post("/experiments/<experiment_id>/stop")
+def stop_experiment(experiment_id: str) -> Any:
+    return service.stop_experiment(_redis(), settings().key_prefix, experiment_id,
+                                   service.AnalysisConfig.from_settings(settings()), promote_winner=_promote_flag(),
+                                   tracking_uri=settings().effective_tracking_uri,
+                                   gates=PromotionGates.from_settings(settings()))

@@ -1,0 +1,134 @@
+"""Monitoring endpoints: Prometheus metrics, alerts and their rules, and the model dashboard."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import redis.exceptions
+from flask import Blueprint, Response, current_app, g, request
+from flask.blueprints import BlueprintSetupState
+
+from api.http import json_body, settings
+from geulpi_tasks.errors import InvalidInput, NotFound, Unavailable
+from geulpi_tasks.monitoring.alerts import parse_alert
+from geulpi_tasks.monitoring.dashboard import build_dashboard
+from geulpi_tasks.monitoring.metrics import (
+    CONTENT_TYPE,
+    StateCollector,
+    configure_metrics_dir,
+    instruments,
+    render_metrics,
+)
+from geulpi_tasks.monitoring.monitor import Monitor
+from geulpi_tasks.registry.store import find_version_by_alias
+from workers.task_names import QUEUES
+
+bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
+
+# Requests whose round trip (HTTP in -> answer out) is a prediction's end-to-end time.
+_PREDICTION_ENDPOINTS = {"classify.classify_event", "classify.classify_events"}
+
+
+@bp.record_once
+def _configure(state: BlueprintSetupState) -> None:
+    configure_metrics_dir(state.app.extensions["geulpi"]["settings"].effective_metrics_dir)
+
+
+@bp.before_app_request
+def _start_clock() -> None:
+    g.geulpi_started = time.perf_counter()
+
+
+@bp.after_app_request
+def _observe_round_trip(response: Response) -> Response:
+    started = g.get("geulpi_started")
+    if started is not None and request.endpoint in _PREDICTION_ENDPOINTS and response.status_code == 200:
+        instruments().prediction_duration.labels(settings().model_name, "round_trip").observe(
+            time.perf_counter() - started)
+    return response
+
+
+@bp.errorhandler(redis.exceptions.ConnectionError)
+@bp.errorhandler(redis.exceptions.TimeoutError)
+def _redis_down(err: Exception) -> Any:
+    return current_app.handle_user_exception(Unavailable(
+        f"Monitoring state in Redis is unreachable ({type(err).__name__}); retry shortly.",
+        details={"dependency": "redis"}))
+
+
+def _redis() -> Any:
+    if settings().disable_redis:
+        raise Unavailable("Monitoring needs Redis; it is off in limited mode (DISABLE_REDIS).",
+                          details={"dependency": "redis"})
+    return current_app.extensions["geulpi"]["celery"].backend.client
+
+
+def _monitor(model_name: str | None = None) -> Monitor:
+    s = settings()
+    return Monitor(_redis(), s.key_prefix, model_name or s.model_name, webhook_url=s.alert_webhook_url)
+
+
+def _model_arg() -> str | None:
+    name = request.args.get("model")
+    if name is not None and not name.strip():
+        raise InvalidInput("'model' must not be empty.", field="model")
+    return name
+
+
+@bp.get("/metrics")
+def metrics() -> Any:
+    s = settings()
+    state = None if s.disable_redis else StateCollector(
+        _redis(), key_prefix=s.key_prefix, queues=QUEUES, model_names=[s.model_name],
+        accuracy_window_s=s.dashboard_hours * 3600)
+    return Response(render_metrics(s.effective_metrics_dir, state), mimetype=None, content_type=CONTENT_TYPE)
+
+
+@bp.get("/alerts")
+def active_alerts() -> Any:
+    monitor = _monitor(_model_arg())
+    return {"model_name": monitor.model_name, "alerts": monitor.active_alerts()}
+
+
+@bp.get("/alerts/history")
+def alert_history() -> Any:
+    raw = request.args.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise InvalidInput("'limit' must be an integer from 1 to 1000.", field="limit")
+    return {"history": _monitor().history(int(raw))}
+
+
+@bp.get("/alerts/rules")
+def list_rules() -> Any:
+    return {"rules": [a.to_dict() for a in _monitor().list_alerts()]}
+
+
+@bp.post("/alerts/rules")
+def create_rule() -> Any:
+    alert = parse_alert(json_body())
+    return _monitor().add_alert(alert).to_dict(), 201, {"Location": f"/monitoring/alerts/rules/{alert.name}"}
+
+
+@bp.get("/alerts/rules/<name>")
+def get_rule(name: str) -> Any:
+    return _monitor().get_alert(name).to_dict()
+
+
+@bp.delete("/alerts/rules/<name>")
+def delete_rule(name: str) -> Any:
+    _monitor().delete_alert(name)
+    return "", 204
+
+
+@bp.get("/dashboard/<model_name>")
+def dashboard(model_name: str) -> Any:
+    s = settings()
+    monitor = _monitor(model_name)
+    production = find_version_by_alias(s.effective_tracking_uri, model_name)
+    body = build_dashboard(monitor, current_version=production.version if production else None,
+                           hours=s.dashboard_hours)
+    if production is None and body["statistics"]["total_predictions"] == 0:
+        raise NotFound(f"No model '{model_name}' in production and no predictions of it in the last "
+                       f"{s.dashboard_hours} h.", details={"model_name": model_name})
+    return body

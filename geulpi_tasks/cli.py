@@ -1,0 +1,122 @@
+"""``geulpi models list|train|promote|rollback|compare``: the model lifecycle from a terminal, through the same domain
+functions as the API. Run as ``python -m geulpi_tasks.cli models ...``; prints JSON; exit code 0 on success,
+2 for a bad request (unknown version, stage, ...), 1 when a dependency is unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable, Sequence
+
+from geulpi_tasks.errors import GeulpiError, InvalidInput, NotFound, Unavailable
+from geulpi_tasks.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="geulpi", description="Geulpi model lifecycle.")
+    areas = parser.add_subparsers(dest="area", required=True)
+    models = areas.add_parser("models", help="Registered model versions and stages.")
+    commands = models.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="Versions of a model, newest first.")
+    listing.add_argument("--name", help="Registered model (default: GEULPI_MODEL_NAME).")
+
+    promote = commands.add_parser("promote", help="Move a version to Staging, Production or Archived.")
+    promote.add_argument("version")
+    promote.add_argument("stage", help="Staging | Production | Archived")
+    promote.add_argument("--name")
+
+    rollback = commands.add_parser("rollback", help="Return production to the previous production version.")
+    rollback.add_argument("--name")
+
+    compare = commands.add_parser("compare", help="Evaluate two versions now on the same held-out data.")
+    compare.add_argument("version_a")
+    compare.add_argument("version_b")
+    compare.add_argument("--name")
+    compare.add_argument("--samples", type=int,
+                         help="Generated held-out events (default: GEULPI_COMPARE_EVAL_SAMPLES).")
+
+    train = commands.add_parser("train", help="Run a training job in this process.")
+    train.add_argument("--model-type", default="event_classifier")
+    train.add_argument("--trials", type=int, default=10, dest="n_optimization_trials")
+    train.add_argument("--optimize", action="store_true")
+    train.add_argument("--auto-promote", action="store_true")
+    train.add_argument("--description", default="Trained from the command line.")
+    return parser
+
+
+def _feedback_rows(settings: Settings) -> list[dict[str, Any]]:
+    if settings.disable_redis:
+        return []
+    import redis
+
+    from geulpi_tasks.feedback import list_feedback_rows
+
+    return list_feedback_rows(redis.Redis.from_url(settings.redis_url), settings.key_prefix)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> Any:
+    from geulpi_tasks.registry import lifecycle
+
+    uri = settings.effective_tracking_uri
+    name = lifecycle.check_model_name(getattr(args, "name", None) or settings.model_name)
+    if args.command == "list":
+        return lifecycle.list_versions(uri, name)
+    if args.command == "promote":
+        return lifecycle.promote_version(uri, name, args.version, args.stage)
+    if args.command == "rollback":
+        return lifecycle.rollback_production(uri, name)
+    if args.command == "compare":
+        from geulpi_tasks.registry.compare import compare_versions
+
+        return compare_versions(uri, name, args.version_a, args.version_b, cache_dir=settings.data_dir / "model_cache",
+                                n_generated=args.samples or settings.compare_eval_samples,
+                                feedback_rows=_feedback_rows(settings))
+    return _train(args, settings)
+
+
+def _train(args: argparse.Namespace, settings: Settings) -> Any:
+    try:
+        from geulpi_tasks.models import training
+    except ImportError as err:
+        raise Unavailable("Training jobs are not available in this installation "
+                          "(geulpi_tasks.models.training is missing).") from err
+    run_training_job: Callable[..., Any] | None = getattr(training, "run_training_job", None)
+    if run_training_job is None:
+        raise Unavailable("geulpi_tasks.models.training has no run_training_job.")
+    import uuid
+
+    from geulpi_tasks.registry.gates import PromotionGates
+
+    request = {"model_type": args.model_type, "optimize": args.optimize, "auto_promote": args.auto_promote,
+               "n_optimization_trials": args.n_optimization_trials, "description": args.description,
+               "trigger": "cli"}
+
+    def progress(state: dict[str, Any]) -> None:
+        print(json.dumps(state, ensure_ascii=False, default=str), file=sys.stderr)
+
+    return run_training_job(request, job_id=f"cli-{uuid.uuid4().hex}", tracking_uri=settings.effective_tracking_uri,
+                            artifact_root=settings.artifact_root, redis_url=settings.redis_url,
+                            key_prefix=settings.key_prefix, progress=progress, seed=settings.seed,
+                            gates=PromotionGates.from_settings(settings))
+
+
+def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None) -> int:
+    args = _parser().parse_args(list(argv) if argv is not None else None)
+    settings = settings or Settings.from_env()
+    try:
+        result = _run(args, settings)
+    except (InvalidInput, NotFound) as err:
+        print(json.dumps({"error": err.to_dict()}, ensure_ascii=False), file=sys.stderr)
+        return 2
+    except GeulpiError as err:
+        print(json.dumps({"error": err.to_dict()}, ensure_ascii=False), file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""User corrections of classifications, stored durably in Redis (AOF is the durability) for training and monitoring.
+
+Keys (all under ``<key_prefix>:feedback:``):
+- ``rows``: hash, one field per corrected event (``event:<eventId>`` or ``request:<requestId>``), value the JSON
+  record; a second correction of the same event replaces the first. No TTL: feedback is training data.
+- ``recent:event:<eventId>`` / ``recent:request:<requestId>``: the wire form of a recently classified event and
+  what the model answered, kept ``ttl_s`` so feedback can name an event by id instead of sending it again.
+
+The request id of a single classification is its task id (the ``taskId`` of a 202 answer); the i-th event of a
+batch is ``<taskId>:<i>``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from typing import Any, Mapping, Sequence
+
+from geulpi_tasks.errors import InvalidInput, InvalidValue, NotFound, Unavailable
+from geulpi_tasks.schemas import CATEGORIES, Priority, event_to_wire, parse_event
+
+PRIORITIES: tuple[str, ...] = tuple(p.value for p in Priority)
+_EVENT_FIELDS = ("title", "startTime", "endTime", "description", "location", "attendees", "eventId", "userId")
+
+
+def feedback_key(key_prefix: str, *parts: str) -> str:
+    """Every feedback key is built here."""
+    return ":".join((key_prefix, "feedback", *parts))
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    import redis.exceptions
+
+    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def remember_classified(redis_client: Any, key_prefix: str,
+                        items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any], str | None]], *, ttl_s: int) -> int:
+    """Keep classified events for ``ttl_s`` under their eventId and request id, in one round trip.
+
+    ``items`` holds ``(event_wire, classification, request_id)``. Returns how many keys were written."""
+    pipe = redis_client.pipeline(transaction=False)
+    written = 0
+    for event_wire, result, request_id in items:
+        record = json.dumps({"event": {k: event_wire[k] for k in _EVENT_FIELDS if k in event_wire},
+                             "predictedCategory": result.get("eventType"), "predictedPriority": result.get("priority"),
+                             "confidence": result.get("confidence"), "modelName": result.get("modelName"),
+                             "modelVersion": result.get("modelVersion")}, ensure_ascii=False)
+        keys = []
+        if event_wire.get("eventId") is not None:
+            keys.append(feedback_key(key_prefix, "recent", "event", str(event_wire["eventId"])))
+        if request_id:
+            keys.append(feedback_key(key_prefix, "recent", "request", request_id))
+        for key in keys:
+            pipe.set(key, record, ex=ttl_s)
+        written += len(keys)
+    if written:
+        pipe.execute()
+    return written
+
+
+def parse_feedback(payload: Any) -> dict[str, Any]:
+    """Validate ``{eventId or requestId, category, priority?, event?}``; InvalidInput/InvalidValue name the field."""
+    if not isinstance(payload, Mapping):
+        raise InvalidInput("The request body must be a JSON object.", field="body")
+    ids: dict[str, str] = {}
+    for field in ("eventId", "requestId"):
+        value = payload.get(field)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or not 1 <= len(str(value)) <= 200:
+            raise InvalidInput(f"'{field}' must be a string or integer of 1 to 200 characters.", field=field)
+        ids[field] = str(value)
+    category = payload.get("category")
+    if not isinstance(category, str) or category.upper() not in CATEGORIES:
+        raise InvalidInput(f"'category' is required and must be one of {', '.join(CATEGORIES)}.", field="category")
+    priority = payload.get("priority")
+    if priority is not None and (not isinstance(priority, str) or priority.upper() not in PRIORITIES):
+        raise InvalidInput(f"'priority' must be one of {', '.join(PRIORITIES)}.", field="priority")
+    event = None
+    if payload.get("event") is not None:
+        event = event_to_wire(parse_event(payload["event"], path="event."))
+        event.pop("category", None)
+        inner = event.get("eventId")
+        if inner is not None and "eventId" in ids and inner != ids["eventId"]:
+            raise InvalidValue("'event.eventId' differs from 'eventId'.", field="event.eventId")
+        if inner is not None:
+            ids.setdefault("eventId", inner)
+    if not ids:
+        raise InvalidInput("Name the corrected event with 'eventId' or 'requestId'.", field="eventId")
+    return {**ids, "category": category.upper(), "priority": priority.upper() if priority else None, "event": event}
+
+
+def save_feedback(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any], *,
+                  default_model_name: str) -> dict[str, Any]:
+    """Store one parsed correction durably. When it carries no event, the event is looked up among recently
+    classified ones. When the served answer is known, it is also scored for the monitoring area's online accuracy
+    (``scored`` in the result). Raises NotFound when the event cannot be found, Unavailable when Redis does not
+    answer."""
+    try:
+        return _save(redis_client, key_prefix, feedback, default_model_name)
+    except _redis_errors() as err:
+        raise Unavailable("Redis is unreachable; the feedback was not stored. Retry shortly.",
+                          details={"dependency": "redis"}) from err
+
+
+def _save(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any], default_model_name: str
+          ) -> dict[str, Any]:
+    cached: dict[str, Any] | None = None
+    lookups = [("event", feedback.get("eventId")), ("request", feedback.get("requestId"))]
+    for kind, ident in lookups:
+        if ident is None:
+            continue
+        raw = redis_client.get(feedback_key(key_prefix, "recent", kind, str(ident)))
+        if raw is not None:
+            cached = json.loads(raw)
+            break
+    event = feedback.get("event") or (cached or {}).get("event")
+    if event is None:
+        named = " / ".join(f"{f} '{feedback[f]}'" for f in ("eventId", "requestId") if feedback.get(f) is not None)
+        raise NotFound(f"No recently classified event with {named}; send the event itself in 'event'.",
+                       code="event_not_found", details={"eventId": feedback.get("eventId"),
+                                                         "requestId": feedback.get("requestId")})
+    if feedback.get("eventId") is not None:
+        field = f"event:{feedback['eventId']}"
+    else:
+        field = f"request:{feedback['requestId']}"
+    record = {"feedbackId": uuid.uuid4().hex, "receivedAt": time.time(), "eventId": feedback.get("eventId"),
+              "requestId": feedback.get("requestId"), "category": feedback["category"],
+              "priority": feedback.get("priority"), "event": event,
+              "predictedCategory": (cached or {}).get("predictedCategory"),
+              "predictedPriority": (cached or {}).get("predictedPriority"),
+              "modelVersion": (cached or {}).get("modelVersion"),
+              "source": "request" if feedback.get("event") else "classification_cache"}
+    replaced = not redis_client.hset(feedback_key(key_prefix, "rows"), field,
+                                     json.dumps(record, ensure_ascii=False))
+    # Online accuracy (monitoring) counts each served answer once: a repeated correction does not count again.
+    scored = bool(cached and cached.get("predictedCategory") and cached.get("modelVersion") and not replaced)
+    if scored and cached is not None:
+        from geulpi_tasks.monitoring.accuracy import record_feedback_outcome
+
+        record_feedback_outcome(redis_client, key_prefix, str(cached.get("modelName") or default_model_name),
+                                str(cached["modelVersion"]), cached["predictedCategory"] == record["category"])
+    return {**record, "replaced": replaced, "scored": scored}
+
+
+def list_feedback(redis_client: Any, key_prefix: str) -> list[dict[str, Any]]:
+    """Every stored correction (full records), oldest first. Unavailable when Redis does not answer."""
+    try:
+        raw = redis_client.hgetall(feedback_key(key_prefix, "rows"))
+    except _redis_errors() as err:
+        raise Unavailable("Redis is unreachable; feedback cannot be read. Retry shortly.",
+                          details={"dependency": "redis"}) from err
+    records = [json.loads(v) for v in raw.values()]
+    return sorted(records, key=lambda r: (r.get("receivedAt", 0.0), r.get("feedbackId", "")))
+
+
+def list_feedback_rows(redis_client: Any, key_prefix: str) -> list[dict[str, Any]]:
+    """The corrections as labelled training rows: the event's fields + ``category`` (+ ``priority`` when given),
+    the same shape as the generator's events, so they can be appended to a training set."""
+    rows = []
+    for record in list_feedback(redis_client, key_prefix):
+        row = dict(record["event"])
+        row["category"] = record["category"]
+        if record.get("priority"):
+            row["priority"] = record["priority"]
+        rows.append(row)
+    return rows
+
+
+def feedback_summary(redis_client: Any, key_prefix: str) -> dict[str, Any]:
+    """Counts and online accuracy: the share of corrections whose served prediction already had the right
+    category (only corrections of cached classifications know the prediction). Users mostly correct mistakes,
+    so this is a lower bound on live accuracy, not an estimate of it."""
+    records = list_feedback(redis_client, key_prefix)
+    known = [r for r in records if r.get("predictedCategory")]
+    agreed = sum(1 for r in known if r["predictedCategory"] == r["category"])
+    return {"count": len(records), "withPrediction": len(known),
+            "onlineAccuracy": (agreed / len(known)) if known else None,
+            "perCategory": dict(sorted(Counter(r["category"] for r in records).items()))}

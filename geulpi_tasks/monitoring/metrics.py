@@ -1,0 +1,140 @@
+"""Prometheus metrics of every Geulpi process, aggregated with prometheus-client's multiprocess mode.
+
+Counters and histograms are written by the process that observes them (inference worker children, API workers,
+monitoring worker) into per-process files under one shared directory; the API's scrape merges them. Values that
+are state rather than events — queue depth, drift scores, online accuracy — are read from Redis at scrape time by
+``StateCollector``, so no stale per-process gauge can linger. Labels are low-cardinality only (no user ids).
+
+Each process calls ``configure_metrics_dir`` at its entry before the first observation.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from geulpi_tasks.monitoring.accuracy import accuracy_by_version
+from geulpi_tasks.monitoring.drift_scan import all_drift
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# From 0.1 ms (one ONNX prediction takes ~0.4 ms) to 10 s (the sync timeout): resolves model time and round trip.
+DURATION_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                    5.0, 10.0)
+TASK_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0, 600.0, 3600.0)
+# Kombu's Redis transport keeps a queue's priorities 3, 6 and 9 in sibling lists.
+_PRIORITY_SEP = "\x06\x16"
+_PRIORITY_STEPS = (0, 3, 6, 9)
+
+
+def configure_metrics_dir(path: Path, *, wipe: bool = False) -> Path:
+    """Put this process in multiprocess mode on ``path`` (created; emptied first when ``wipe``)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if wipe:
+        for stale in path.glob("*.db"):
+            stale.unlink()
+    # prometheus-client reads the directory from the environment; children inherit it.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    if values.ValueClass is values.MutexValue:
+        values.ValueClass = values.MultiProcessValue()
+        # Close the mmapped files before interpreter teardown rather than leaving them to the garbage collector.
+        atexit.register(values.close_all_multiprocess_files)
+    return path
+
+
+class Instruments:
+    """The metric objects a process observes with. Build once per process, after ``configure_metrics_dir``."""
+
+    def __init__(self) -> None:
+        self.predictions = Counter("ml_predictions", "Predictions served, per model version and status.",
+                                   ["model_name", "model_version", "status"], registry=None)
+        self.prediction_duration = Histogram(
+            "ml_prediction_duration_seconds",
+            "Prediction time: stage=model inside the worker per event, stage=round_trip HTTP request to answer.",
+            ["model_name", "stage"], buckets=DURATION_BUCKETS, registry=None)
+        self.task_runs = Counter("geulpi_task_runs", "Celery tasks finished, per task name and final state.",
+                                 ["task_name", "state"], registry=None)
+        self.task_duration = Histogram("geulpi_task_duration_seconds", "Celery task run time, per task name.",
+                                       ["task_name"], buckets=TASK_BUCKETS, registry=None)
+
+
+_instruments: Instruments | None = None
+
+
+def instruments() -> Instruments:
+    """This process's instruments (created on first use, so after the entry point configured the directory)."""
+    global _instruments
+    if _instruments is None:
+        _instruments = Instruments()
+    return _instruments
+
+
+class StateCollector:
+    """Scrape-time gauges from Redis: queue depth per queue, drift scores, online accuracy per version."""
+
+    def __init__(self, redis: Any, *, key_prefix: str, queues: Sequence[str], model_names: Sequence[str],
+                 accuracy_window_s: float):
+        self.redis = redis
+        self.key_prefix = key_prefix
+        self.queues = queues
+        self.model_names = model_names
+        self.accuracy_window_s = accuracy_window_s
+
+    def collect(self) -> Iterable[Metric]:
+        import redis.exceptions
+
+        up = GaugeMetricFamily("geulpi_monitoring_redis_up", "1 when the scrape could read Redis state, else 0.")
+        try:
+            families = self._families()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as err:
+            log.warning("metrics scrape without Redis state: %s", err)
+            up.add_metric([], 0.0)
+            return [up]
+        up.add_metric([], 1.0)
+        return [*families, up]
+
+    def _families(self) -> list[Metric]:
+        depth = GaugeMetricFamily("geulpi_queue_depth", "Messages waiting in each Celery queue.", labels=["queue"])
+        pipe = self.redis.pipeline(transaction=False)
+        for queue in self.queues:
+            for pri in _PRIORITY_STEPS:
+                pipe.llen(queue if pri == 0 else f"{queue}{_PRIORITY_SEP}{pri}")
+        lengths = pipe.execute()
+        steps = len(_PRIORITY_STEPS)
+        for i, queue in enumerate(self.queues):
+            depth.add_metric([queue], float(sum(lengths[i * steps:(i + 1) * steps])))
+        drift = GaugeMetricFamily("ml_drift_score", "Latest drift scan: share of drifted features (feature) and "
+                                  "Jensen-Shannon distance of the predicted class mix (prediction).",
+                                  labels=["model_name", "drift_type"])
+        reports = all_drift(self.redis, self.key_prefix)
+        for model_name, report in sorted(reports.items()):
+            for drift_type, score in sorted(report["scores"].items()):
+                if score is not None and drift_type in ("feature", "prediction"):
+                    drift.add_metric([model_name, drift_type], float(score))
+        accuracy = GaugeMetricFamily("ml_model_accuracy", "Online accuracy from user feedback over the recent "
+                                     "window, per model version.", labels=["model_name", "model_version"])
+        since = time.time() - self.accuracy_window_s
+        for model_name in sorted(set(self.model_names) | set(reports)):
+            for version, tally in sorted(accuracy_by_version(self.redis, self.key_prefix, model_name,
+                                                             since=since).items()):
+                accuracy.add_metric([model_name, version], tally["accuracy"])
+        return [depth, drift, accuracy]
+
+
+def render_metrics(metrics_dir: Path, state: StateCollector | None) -> bytes:
+    """The Prometheus text exposition of every process's counters/histograms plus the Redis state gauges."""
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    registry = CollectorRegistry(auto_describe=False)
+    MultiProcessCollector(registry, path=str(metrics_dir))
+    if state is not None:
+        registry.register(state)  # type: ignore[arg-type]
+    return generate_latest(registry)

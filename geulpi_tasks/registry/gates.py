@@ -1,0 +1,101 @@
+"""Held-out promotion gates and auto-promotion of a freshly trained version.
+
+A candidate always goes to Staging. It reaches Production only when its held-out metrics pass the gates
+(accuracy, macro precision, macro recall) and its accuracy is not worse than the production version's logged
+accuracy by more than ``max_accuracy_drop`` (0 by default: not worse at all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from geulpi_tasks.errors import InvalidValue
+from geulpi_tasks.registry.lifecycle import _mlflow_call, promote_version
+from geulpi_tasks.registry.store import Stage, client_for, find_version_by_alias
+
+
+@dataclass(frozen=True)
+class PromotionGates:
+    min_accuracy: float = 0.90
+    min_macro_precision: float = 0.85
+    min_macro_recall: float = 0.85
+    # How much lower than production's accuracy a candidate may score and still replace it (absolute, 0..1).
+    max_accuracy_drop: float = 0.0
+
+    def __post_init__(self) -> None:
+        for field in ("min_accuracy", "min_macro_precision", "min_macro_recall", "max_accuracy_drop"):
+            value = getattr(self, field)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
+                raise InvalidValue(f"Promotion gate '{field}' must be a number between 0 and 1, got {value!r}.",
+                                   field=field)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "PromotionGates":
+        return cls(min_accuracy=settings.gate_min_accuracy, min_macro_precision=settings.gate_min_macro_precision,
+                   min_macro_recall=settings.gate_min_macro_recall)
+
+
+_GATED = (("accuracy", "min_accuracy"), ("macro_precision", "min_macro_precision"),
+          ("macro_recall", "min_macro_recall"))
+
+
+def check_gates(metrics: Mapping[str, Any], gates: PromotionGates) -> list[str]:
+    """Reasons the metrics fail the gates; empty when they pass. A missing or non-numeric metric fails."""
+    reasons = []
+    for metric, gate in _GATED:
+        value = metrics.get(metric)
+        threshold = float(getattr(gates, gate))
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            reasons.append(f"{metric} was not measured; it must be at least {threshold:.3f}")
+        elif float(value) < threshold:
+            reasons.append(f"{metric} {float(value):.4f} is below the gate {threshold:.3f}")
+    return reasons
+
+
+def compare_with_production(candidate_accuracy: float, production_accuracy: float | None,
+                            max_accuracy_drop: float) -> str | None:
+    """Why the candidate is worse than production, or None when it is not."""
+    if production_accuracy is None:
+        return None
+    if candidate_accuracy < production_accuracy - max_accuracy_drop:
+        return (f"accuracy {candidate_accuracy:.4f} is worse than production's {production_accuracy:.4f}"
+                + (f" by more than {max_accuracy_drop:.3f}" if max_accuracy_drop else ""))
+    return None
+
+
+def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict[str, Any],
+                       gates: PromotionGates) -> dict[str, Any]:
+    """Move ``version`` to Staging; then to Production when ``metrics`` (held-out) pass ``gates`` and its accuracy
+    is not worse than the current production version's logged accuracy.
+
+    Returns ``{"stage", "promoted", "reasons", "production_version", "archived"}``: ``reasons`` says why it was or
+    was not promoted. Raises NotFound for an unknown version, Unavailable when the registry does not answer.
+    """
+    version = str(version)
+    promote_version(tracking_uri, name, version, Stage.STAGING.value)
+    reasons = check_gates(metrics, gates)
+    production = find_version_by_alias(tracking_uri, name)
+    production_accuracy: float | None = None
+    if production is not None and production.version != version and production.run_id:
+        run = _mlflow_call(f"Run {production.run_id} of production version {production.version}",
+                           client_for(tracking_uri).get_run, production.run_id)
+        production_accuracy = run.data.metrics.get("accuracy")
+    if not reasons and isinstance(metrics.get("accuracy"), (int, float)):
+        worse = compare_with_production(float(metrics["accuracy"]), production_accuracy, gates.max_accuracy_drop)
+        if worse:
+            reasons.append(worse)
+    outcome: dict[str, Any] = {"stage": Stage.STAGING.value, "promoted": False, "reasons": reasons,
+                               "production_version": production.version if production else None, "archived": []}
+    if reasons:
+        return outcome
+    moved = promote_version(tracking_uri, name, version, Stage.PRODUCTION.value)
+    passed = [f"{metric} {float(metrics[metric]):.4f} >= {float(getattr(gates, gate)):.3f}" for metric, gate in _GATED]
+    if production_accuracy is not None:
+        passed.append(f"accuracy {float(metrics['accuracy']):.4f} is not worse than production version "
+                      f"{production.version if production else '?'} ({production_accuracy:.4f})")
+    else:
+        passed.append("no production version to compare with")
+    outcome.update(stage=Stage.PRODUCTION.value, promoted=True, reasons=passed, production_version=version,
+                   archived=moved["archived"])
+    return outcome

@@ -1,0 +1,50 @@
+"""Remembers what the inference workers classified, so ``POST /feedback`` can name an event by eventId/requestId.
+
+Runs on Celery's ``task_success`` signal, after the result is stored, so the caller's answer is not delayed.
+A Redis hiccup here costs only the ability to correct that event by id (the event can still be sent in full).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis.exceptions
+from celery import signals
+
+from geulpi_tasks.feedback import remember_classified
+from workers.celery_app import app, settings_of
+from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
+
+log = logging.getLogger(__name__)
+
+
+def _classified_items(name: str, args: list[Any], result: dict[str, Any], task_id: str
+                      ) -> list[tuple[dict[str, Any], dict[str, Any], str | None]]:
+    if name == CLASSIFY_EVENT and args and isinstance(args[0], dict):
+        return [(args[0], result, task_id)]
+    if name == CLASSIFY_EVENTS and args and isinstance(args[0], list):
+        answers = result.get("results") or []
+        return [(event, {**answer, "modelName": result.get("modelName")}, f"{task_id}:{i}")
+                for i, (event, answer) in enumerate(zip(args[0], answers))
+                if isinstance(event, dict) and isinstance(answer, dict)]
+    return []
+
+
+def _remember(sender: Any = None, result: Any = None, **_: Any) -> None:
+    name = getattr(sender, "name", None)
+    if name not in (CLASSIFY_EVENT, CLASSIFY_EVENTS) or not isinstance(result, dict):
+        return
+    items = _classified_items(name, list(sender.request.args or []), result, sender.request.id)
+    if not items:
+        return
+    settings = settings_of(app)
+    if settings.disable_redis:  # limited mode: there is no Redis to remember anything in
+        return
+    try:
+        remember_classified(app.backend.client, settings.key_prefix, items, ttl_s=settings.feedback_cache_ttl_s)
+    except (redis.exceptions.RedisError, OSError) as err:
+        log.warning("could not remember %d classified events for feedback: %s", len(items), err)
+
+
+signals.task_success.connect(_remember, weak=False)

@@ -1,0 +1,122 @@
+"""Celery signal handlers that feed monitoring without touching the tasks themselves.
+
+- every task: runs per task name and final state, and run time (``geulpi_task_*``);
+- the classify tasks, on success: ``ml_predictions_total``, model time per event and the prediction log entry
+  (feature summary, class, confidence, latency, version);
+- the classify tasks, on failure: ``status="error"`` predictions and log entries.
+
+``task_success`` runs after the result was stored, so callers never wait for this bookkeeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import redis.exceptions
+from celery import signals
+
+from geulpi_tasks.monitoring.metrics import configure_metrics_dir, instruments
+from geulpi_tasks.monitoring.prediction_log import (
+    STATUS_ERROR,
+    STATUS_SUCCESS,
+    PredictionRecord,
+    record_predictions,
+    summarize_event,
+)
+from workers.celery_app import app, settings_of
+from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
+
+log = logging.getLogger(__name__)
+
+_CLASSIFY = (CLASSIFY_EVENT, CLASSIFY_EVENTS)
+_started: dict[str, float] = {}
+
+
+def _configure(**_: Any) -> None:
+    configure_metrics_dir(settings_of(app).effective_metrics_dir)
+
+
+def _on_prerun(task_id: str | None = None, **_: Any) -> None:
+    if task_id:
+        _started[task_id] = time.perf_counter()
+
+
+def _on_postrun(task_id: str | None = None, task: Any = None, state: str | None = None, **_: Any) -> None:
+    started = _started.pop(task_id or "", None)
+    if task is None:
+        return
+    tools = instruments()
+    tools.task_runs.labels(task.name, state or "UNKNOWN").inc()
+    if started is not None:
+        tools.task_duration.labels(task.name).observe(time.perf_counter() - started)
+
+
+def _summary(event: Any) -> dict[str, Any] | None:
+    try:
+        return summarize_event(event)
+    except (KeyError, TypeError, ValueError):  # the task validated it; a shape we cannot summarise is skipped
+        return None
+
+
+def _prediction_records(name: str, args: list[Any], result: dict[str, Any]) -> list[PredictionRecord]:
+    now = time.time()
+    if name == CLASSIFY_EVENT:
+        pairs = [(args[0] if args else {}, result)]
+        per_event_ms = result.get("latencyMs")
+    else:
+        items = result.get("results") or []
+        events = args[0] if args and isinstance(args[0], list) else [{}] * len(items)
+        pairs = list(zip(events, items))
+        per_event_ms = result["latencyMs"] / len(items) if items and result.get("latencyMs") is not None else None
+    version = str(result.get("modelVersion", "unknown"))
+    return [PredictionRecord(model_version=str(item.get("modelVersion", version)), status=STATUS_SUCCESS,
+                              latency_ms=per_event_ms, predicted_class=item.get("eventType"),
+                              confidence=item.get("confidence"), features=_summary(event), ts=now)
+            for event, item in pairs]
+
+
+def _on_success(sender: Any = None, result: Any = None, **_: Any) -> None:
+    if sender is None or sender.name not in _CLASSIFY or not isinstance(result, dict):
+        return
+    settings = settings_of(app)
+    model_name = str(result.get("modelName") or settings.model_name)
+    args = list(sender.request.args or [])
+    records = _prediction_records(sender.name, args, result)
+    tools = instruments()
+    for record in records:
+        tools.predictions.labels(model_name, record.model_version, STATUS_SUCCESS).inc()
+        if record.latency_ms is not None:
+            tools.prediction_duration.labels(model_name, "model").observe(record.latency_ms / 1000.0)
+    if settings.disable_redis:
+        return
+    try:
+        record_predictions(app.backend.client, settings.key_prefix, model_name, records,
+                           max_len=settings.prediction_log_max)
+    except redis.exceptions.RedisError as err:
+        log.warning("prediction log not written (%s); metrics counted", err)
+
+
+def _on_failure(sender: Any = None, args: Any = None, **_: Any) -> None:
+    if sender is None or sender.name not in _CLASSIFY:
+        return
+    settings = settings_of(app)
+    attempted = len(args[0]) if sender.name == CLASSIFY_EVENTS and args and isinstance(args[0], list) else 1
+    instruments().predictions.labels(settings.model_name, "unknown", STATUS_ERROR).inc(attempted)
+    if settings.disable_redis:
+        return
+    try:
+        record_predictions(app.backend.client, settings.key_prefix, settings.model_name,
+                           [PredictionRecord(model_version="unknown", status=STATUS_ERROR)] * attempted,
+                           max_len=settings.prediction_log_max)
+    except redis.exceptions.RedisError as err:
+        log.warning("failed prediction not logged (%s)", err)
+
+
+signals.worker_init.connect(_configure, weak=False)
+signals.worker_process_init.connect(_configure, weak=False)
+signals.task_prerun.connect(_on_prerun, weak=False)
+signals.task_postrun.connect(_on_postrun, weak=False)
+signals.task_success.connect(_on_success, weak=False)
+signals.task_failure.connect(_on_failure, weak=False)
