@@ -342,7 +342,9 @@ def openapi_document() -> dict[str, Any]:
                 "endTime": {"type": "string", "format": "date-time", "examples": ["2024-01-20T09:30:00"]},
                 "attendees": {"type": ["array", "null"], "items": {"type": "string"}, "maxItems": 1000},
                 "eventId": {"type": ["string", "integer", "null"]},
-                "userId": {"type": ["string", "integer", "null"]}}},
+                "userId": {"type": ["string", "integer", "null"]},
+                "requestId": {"type": ["string", "integer", "null"],
+                              "description": "Sticky A/B assignment when there is no userId; names the event in /feedback"}}},
             "Classification": {"type": "object", "required": [
                 "eventId", "eventType", "priority", "confidence", "needsReview", "suggestedTags", "probabilities",
                 "modelName", "modelVersion"], "properties": {
@@ -355,6 +357,7 @@ def openapi_document() -> dict[str, Any]:
                 "probabilities": {"type": "object", "additionalProperties": {"type": "number"}},
                 "modelName": {"type": "string"}, "modelVersion": {"type": "string"},
                 "latencyMs": {"type": "number", "description": "Model time inside the worker"},
+                "requestId": {"type": "string", "description": "The caller's requestId, else the task id; use it in /feedback"},
                 "experimentId": {"type": "string", "description": "Present while an A/B experiment serves this model"},
                 "variant": {"type": "string", "description": "The caller's A/B variant (modelVersion served it)"}}},
             "CalendarEvent": {"allOf": [{"$ref": "#/components/schemas/Event"}, {"type": "object", "properties": {

@@ -90,6 +90,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--samples", type=int, default=12000)
     parser.add_argument("--trees", type=int, default=120)
+    parser.add_argument("--http-workers", type=int, default=2)
+    parser.add_argument("--http-worker-class", default="gthread", choices=["gthread", "sync"])
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="geulpi-bench-"))
@@ -105,14 +107,15 @@ def main() -> None:
     env = {**__import__("os").environ, **settings.to_env(), "PYTHONPATH": str(ROOT), "NAIVE_BUNDLE_DIR": str(bundle)}
     api_port, naive_port = free_port(), free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    # The same gunicorn settings for both HTTP servers (the launcher's, unless --http-workers says otherwise).
+    server = ["-w", str(args.http_workers), "-k", args.http_worker_class, "--threads", "8", "--keep-alive", "30"]
     procs = [
         subprocess.Popen([sys.executable, "-m", "workers.inference", "--concurrency", "2"], cwd=ROOT, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([gunicorn, "-b", f"127.0.0.1:{api_port}", "-w", "2", "-k", "gthread", "--threads", "8",
-                          "api:wsgi_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([gunicorn, "-b", f"127.0.0.1:{naive_port}", "-w", "2", "-k", "gthread", "--threads", "8",
-                          "bench.naive_server:wsgi_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL),
+        subprocess.Popen([gunicorn, "-b", f"127.0.0.1:{api_port}", *server, "api:wsgi_app()"], cwd=ROOT, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([gunicorn, "-b", f"127.0.0.1:{naive_port}", *server, "bench.naive_server:wsgi_app()"],
+                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
     ]
     try:
         celery = create_celery(settings)
@@ -139,18 +142,25 @@ def main() -> None:
         def classify() -> None:
             api_client.post("/v2/classify-event", events[next(it) % len(events)])
 
+        from api import create_app
+
+        in_process = create_app(settings).test_client()
+
+        def classify_no_server() -> None:
+            in_process.post("/v2/classify-event", json=events[next(it) % len(events)])
+
         def baseline() -> None:
             naive_client.post("/classify-event", events[next(it) % len(events)])
 
         n = args.requests
         # Interleaved rounds: each round times one call of every kind, so background noise hits all rows alike.
-        probes = (noop, classify_task, classify, baseline)
+        probes = (noop, classify_task, classify, baseline, classify_no_server)
         for fn in probes:
             for _ in range(30):
                 fn()
-        a, a2, b, c = [], [], [], []
+        a, a2, b, c, b0 = [], [], [], [], []
         for _ in range(n):
-            for fn, out in zip(probes, (a, a2, b, c)):
+            for fn, out in zip(probes, (a, a2, b, c, b0)):
                 t0 = time.perf_counter()
                 fn()
                 out.append((time.perf_counter() - t0) * 1000.0)
@@ -166,7 +176,7 @@ def main() -> None:
         m_slow = timed(lambda: reference.predict_proba([parsed[next(it) % 300]]), 100, warmup=5)
 
         rows = [("(a) celery no-op round trip", a), ("    classify task round trip, no HTTP", a2),
-                ("(b) POST /v2/classify-event", b),
+                ("(b) POST /v2/classify-event", b), ("    same through Flask's test client, no HTTP", b0),
                 ("(c) naive Flask + sklearn predict_proba", c), ("(d) POST /v2/classify-events x1000", d),
                 ("model only: served (ONNX) 1 event", m_fast), ("model only: scikit-learn 1 event", m_slow)]
         print(f"\nmodel version {ref.version}; {n} sequential requests per HTTP row; times in ms")

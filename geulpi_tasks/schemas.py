@@ -51,6 +51,7 @@ class EventInput:
     attendees: tuple[str, ...] = ()
     event_id: str | None = None
     user_id: str | None = None
+    request_id: str | None = None
     category: Category | None = None
 
     @property
@@ -154,6 +155,7 @@ def parse_event(payload: Any, *, path: str = "", allow_category: bool = False) -
         attendees=_attendees(payload, path),
         event_id=_optional_id(payload, "eventId", path),
         user_id=_optional_id(payload, "userId", path),
+        request_id=_optional_id(payload, "requestId", path),
         category=category,
     )
 
@@ -188,6 +190,8 @@ def event_to_wire(event: EventInput) -> dict[str, Any]:
         wire["eventId"] = event.event_id
     if event.user_id is not None:
         wire["userId"] = event.user_id
+    if event.request_id is not None:
+        wire["requestId"] = event.request_id
     if event.category is not None:
         wire["category"] = event.category.value
     return wire

@@ -22,10 +22,10 @@ log = logging.getLogger(__name__)
 def _classified_items(name: str, args: list[Any], result: dict[str, Any], task_id: str
                       ) -> list[tuple[dict[str, Any], dict[str, Any], str | None]]:
     if name == CLASSIFY_EVENT and args and isinstance(args[0], dict):
-        return [(args[0], result, task_id)]
+        return [(args[0], result, result.get("requestId") or task_id)]
     if name == CLASSIFY_EVENTS and args and isinstance(args[0], list):
         answers = result.get("results") or []
-        return [(event, {**answer, "modelName": result.get("modelName")}, f"{task_id}:{i}")
+        return [(event, {**answer, "modelName": result.get("modelName")}, answer.get("requestId") or f"{task_id}:{i}")
                 for i, (event, answer) in enumerate(zip(args[0], answers))
                 if isinstance(event, dict) and isinstance(answer, dict)]
     return []

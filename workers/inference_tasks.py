@@ -38,12 +38,12 @@ def ping() -> str:
     return "pong"
 
 
-@app.task(name=CLASSIFY_EVENT)
+@app.task(name=CLASSIFY_EVENT, bind=True)
 @domain_errors
-def classify_event(event: dict[str, Any]) -> dict[str, Any]:
+def classify_event(self: Any, event: dict[str, Any]) -> dict[str, Any]:
     settings = settings_of(app)
     parsed = parse_event(event)
-    arm = _experiment_arm(settings, parsed.user_id or _request_id(event))
+    arm = _experiment_arm(settings, parsed.user_id or parsed.request_id)
     started = time.perf_counter()
     try:
         provider = process_state.model_provider(settings)
@@ -54,6 +54,8 @@ def classify_event(event: dict[str, Any]) -> dict[str, Any]:
             process_state.experiment_router(settings).record(arm, success=False, latency_ms=None)
         raise
     result["latencyMs"] = round((time.perf_counter() - started) * 1000.0, 3)
+    # The caller's requestId, else this task's id: either names the event in POST /feedback.
+    result["requestId"] = parsed.request_id or self.request.id
     if arm is not None:
         process_state.experiment_router(settings).record(arm, success=True, latency_ms=result["latencyMs"])
         result.update(arm.to_wire())
@@ -98,17 +100,12 @@ def _classify_by_arm(settings: Settings, parsed: list[EventInput], arms: list[Ar
     return results
 
 
-def _request_id(event: dict[str, Any]) -> str | None:
-    request_id = event.get("requestId") if isinstance(event, dict) else None
-    return request_id if isinstance(request_id, str) and request_id else None
-
-
-@app.task(name=CLASSIFY_EVENTS)
+@app.task(name=CLASSIFY_EVENTS, bind=True)
 @domain_errors
-def classify_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+def classify_events(self: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
     settings = settings_of(app)
     parsed = parse_events(events, max_count=settings.max_batch_size)
-    arms = [_experiment_arm(settings, e.user_id) for e in parsed]
+    arms = [_experiment_arm(settings, e.user_id or e.request_id) for e in parsed]
     started = time.perf_counter()
     model = process_state.model_provider(settings).current()
     if any(arm is not None for arm in arms):
@@ -116,6 +113,8 @@ def classify_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     else:
         results = classify_domain(model, parsed, review_threshold=settings.review_threshold)
     latency = round((time.perf_counter() - started) * 1000.0, 3)
+    for i, (event, result) in enumerate(zip(parsed, results)):
+        result["requestId"] = event.request_id or f"{self.request.id}:{i}"
     return {"results": results, "count": len(results), "modelName": model.name, "modelVersion": model.version,
             "latencyMs": latency}
 

@@ -113,3 +113,21 @@ def test_concurrent_sync_requests_each_get_their_own_answer(api_app):
     for i, r in enumerate(responses):
         by_title.setdefault(titles[i % 4], set()).add(r.json["eventType"])
     assert all(len(kinds) == 1 for kinds in by_title.values())
+
+
+def test_answers_carry_a_request_id_usable_for_feedback(client):
+    body = {"title": "Dentist", "startTime": "2024-01-24T15:00:00", "endTime": "2024-01-24T16:00:00"}
+    own = _post(client, "/v2/classify-event", {**body, "requestId": "req-42"}).json
+    assert own["requestId"] == "req-42"
+    generated = _post(client, "/v2/classify-event", body).json["requestId"]
+    assert generated and generated != "req-42"
+    batch = _post(client, "/v2/classify-events", {"events": [body, {**body, "requestId": "r-2"}]}).json["results"]
+    assert batch[0]["requestId"].endswith(":0") and batch[1]["requestId"] == "r-2"
+    # The worker remembers classified events just after answering, so allow it a moment.
+    deadline = time.monotonic() + 5
+    while True:
+        feedback = client.post("/feedback", json={"requestId": "req-42", "category": "HEALTH"})
+        if feedback.status_code != 404 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert feedback.status_code in (200, 201), feedback.json
