@@ -34,6 +34,7 @@ from geulpi_tasks.models.event_classifier import (
     fit_temperature,
 )
 from geulpi_tasks.models.runtime import ServedClassifier, save_bundle
+from geulpi_tasks.monitoring.reference import REFERENCE_ARTIFACT, build_reference
 from geulpi_tasks.optimization.request import TrainingRequest, parse_training_request
 from geulpi_tasks.optimization.search import RANDOM_FOREST, SERVABLE_FAMILIES, Stage2Data
 from geulpi_tasks.schemas import parse_event
@@ -461,6 +462,8 @@ def _run_leased(req: TrainingRequest, client: Any, state_key: str, attempt: int,
                                                     "stage2_inputs": [f"text_prob_{c}" for c in req.classes]
                                                     + list(NUMERIC_FEATURES)},
                             "search.json": _jsonable(search),
+                            # the drift scan's baseline: this version's own training features
+                            REFERENCE_ARTIFACT: build_reference(train),
                             **({"compression.json": compression} if compression else {})})
     from geulpi_tasks.registry.store import client_for
 
