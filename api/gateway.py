@@ -45,7 +45,9 @@ class TaskGateway:
             return result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
         except CeleryTimeout as err:
             self._remember(task_id)
-            raise Timeout(f"No inference worker answered within {timeout:g} s; the request was not processed.",
+            queue = name.split(".")[1] if name.count(".") >= 2 else "task"
+            raise Timeout(f"No {queue} worker answered within {timeout:g} s; the request was not processed "
+                          "(retry, or use ?async=true and poll /tasks/<taskId>).",
                           details={"taskId": task_id, "timeoutSeconds": timeout}) from err
         except RemoteError as err:
             raise error_from_dict(err.wire) from err
