@@ -13,7 +13,7 @@ import pytest
 
 from geulpi_tasks.registry.store import client_for
 from tests.conftest import WorkerProcess
-from workers.task_names import TRAIN_MODEL
+from workers.task_names import NIGHTLY_RETRAIN, TRAIN_MODEL
 
 JOB_TAG = "geulpi.job_id"
 
@@ -136,3 +136,29 @@ def test_killed_worker_job_is_redelivered_and_registers_exactly_one_version(base
     versions = _versions_of_job(tracking, "event_classifier", job_id)
     assert [str(mv.version) for mv in versions] == [final["version"]]
     assert final["search"]["trial_counts"].get("COMPLETE", 0) + final["search"]["trial_counts"].get("PRUNED", 0) >= 3
+
+
+def test_nightly_retrain_stages_a_candidate_and_promotes_only_through_the_gates(base_settings, celery_client,
+                                                                                tmp_path):
+    # Its own registry, so promoting a nightly candidate cannot change what the session's workers serve.
+    tracking = f"sqlite:///{tmp_path / 'nightly.db'}"
+    settings = base_settings.replace(mlflow_tracking_uri=tracking, training_samples=1500, retrain_trials=2,
+                                     gate_min_accuracy=0.6, gate_min_macro_precision=0.5,
+                                     gate_min_macro_recall=0.5, trial_heartbeat_s=1.0)
+    queue = f"training-nightly-{uuid.uuid4().hex[:6]}"
+    worker = WorkerProcess("workers.training", settings, tmp_path / "nightly.log", "-Q", queue)
+    try:
+        worker.wait_ready(celery_client)
+        job = celery_client.send_task(NIGHTLY_RETRAIN, queue=queue)
+        final = job.get(timeout=180, propagate=True)
+    finally:
+        worker.stop()
+    versions = _versions_of_job(tracking, "event_classifier", job.id)
+    assert [str(mv.version) for mv in versions] == [final["version"]]
+    run = client_for(tracking).get_run(versions[0].run_id)
+    assert run.data.tags["geulpi.trigger"] == "nightly"
+    metrics = final["metrics"]
+    passes = metrics["accuracy"] >= 0.6 and metrics["macro_precision"] >= 0.5 and metrics["macro_recall"] >= 0.5
+    assert final["promotion"]["promoted"] is passes
+    expected_stage = "Production" if passes else "Staging"
+    assert client_for(tracking).get_model_version("event_classifier", final["version"]).tags["stage"] == expected_stage
