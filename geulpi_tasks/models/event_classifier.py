@@ -125,9 +125,10 @@ def data_fingerprint(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "rows_per_class": dict(sorted(Counter(r["category"] for r in rows).items()))}
 
 
-def evaluate(probs: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+def evaluate(probs: np.ndarray, y: np.ndarray, classes: Sequence[str] = CATEGORIES) -> dict[str, Any]:
+    """Accuracy, macro-F1/precision/recall, per-class precision and recall, log-loss and ECE of calibrated probs."""
     pred = probs.argmax(axis=1)
-    labels = list(range(len(CATEGORIES)))
+    labels = list(range(len(classes)))
     precision, recall, _f1, _ = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
     return {
         "accuracy": float(accuracy_score(y, pred)),
@@ -137,7 +138,7 @@ def evaluate(probs: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         "log_loss": float(log_loss(y, np.clip(probs, 1e-12, 1.0), labels=labels)),
         "ece": expected_calibration_error(probs, y),
         "per_class": {c: {"precision": float(p), "recall": float(r)}
-                      for c, p, r in zip(CATEGORIES, precision, recall)},
+                      for c, p, r in zip(classes, precision, recall)},
     }
 
 

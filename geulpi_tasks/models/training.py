@@ -17,7 +17,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from geulpi_tasks.data.generator import generate_events, split_events
@@ -30,6 +29,7 @@ from geulpi_tasks.models.event_classifier import (
     apply_temperature,
     build_vectorizer,
     data_fingerprint,
+    evaluate,
     expected_calibration_error,
     fit_temperature,
 )
@@ -134,22 +134,6 @@ def _full_columns(probs: np.ndarray, present: np.ndarray, n_classes: int) -> np.
 
 
 # --------------------------------------------------------------------------------------------------------- metrics
-def evaluate_probs(probs: np.ndarray, y: np.ndarray, classes: tuple[str, ...]) -> dict[str, Any]:
-    """Accuracy, macro-F1/precision/recall, per-class precision and recall, log-loss and ECE of calibrated probs."""
-    pred = probs.argmax(axis=1)
-    labels = list(range(len(classes)))
-    precision, recall, _f1, _ = precision_recall_fscore_support(y, pred, labels=labels, zero_division=0)
-    return {
-        "accuracy": float(accuracy_score(y, pred)),
-        "macro_f1": float(f1_score(y, pred, labels=labels, average="macro", zero_division=0)),
-        "macro_precision": float(np.mean(precision)),
-        "macro_recall": float(np.mean(recall)),
-        "log_loss": float(log_loss(y, np.clip(probs, 1e-12, 1.0), labels=labels)),
-        "ece": expected_calibration_error(probs, y),
-        "per_class": {c: {"precision": float(p), "recall": float(r)} for c, p, r in zip(classes, precision, recall)},
-    }
-
-
 def measure_runtime(bundle: Path, model: TrainedClassifier, test_rows: Sequence[dict]) -> dict[str, float]:
     """Single-event latency p50 through the served runtime (ONNX) and through scikit-learn, batch throughput of the
     served runtime, and the serialized bundle size."""
@@ -420,7 +404,7 @@ def _run_leased(req: TrainingRequest, client: Any, state_key: str, attempt: int,
     progress({"phase": "evaluate", "trial": None, "n_trials": None, "best_value": search.get("best_value")})
     temperature = fit_temperature(stage2.predict_proba(data.x_val), data.y_val)
     raw_test = stage2.predict_proba(data.x_test)
-    metrics = evaluate_probs(apply_temperature(raw_test, temperature), data.y_test, req.classes)
+    metrics = evaluate(apply_temperature(raw_test, temperature), data.y_test, req.classes)
     metrics["ece_uncalibrated"] = expected_calibration_error(raw_test, data.y_test)
     model = TrainedClassifier(vectorizer=vectorizer, text_model=text_model, forest=stage2, temperature=temperature,
                               classes=req.classes)
