@@ -47,7 +47,10 @@ def remember_classified(redis_client: Any, key_prefix: str,
         record = json.dumps({"event": {k: event_wire[k] for k in _EVENT_FIELDS if k in event_wire},
                              "predictedCategory": result.get("eventType"), "predictedPriority": result.get("priority"),
                              "confidence": result.get("confidence"), "modelName": result.get("modelName"),
-                             "modelVersion": result.get("modelVersion")}, ensure_ascii=False)
+                             "modelVersion": result.get("modelVersion"),
+                             # set while an A/B experiment served the answer: feedback then scores the variant
+                             "experimentId": result.get("experimentId"), "variant": result.get("variant")},
+                            ensure_ascii=False)
         keys = []
         if event_wire.get("eventId") is not None:
             keys.append(feedback_key(key_prefix, "recent", "event", str(event_wire["eventId"])))
@@ -141,8 +144,14 @@ def _save(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any], defau
     if scored and cached is not None:
         from geulpi_tasks.monitoring.accuracy import record_feedback_outcome
 
+        correct = cached["predictedCategory"] == record["category"]
         record_feedback_outcome(redis_client, key_prefix, str(cached.get("modelName") or default_model_name),
-                                str(cached["modelVersion"]), cached["predictedCategory"] == record["category"])
+                                str(cached["modelVersion"]), correct)
+        if cached.get("experimentId") and cached.get("variant"):
+            from geulpi_tasks.experiments.store import record_feedback_outcome as record_variant_outcome
+
+            record_variant_outcome(redis_client, key_prefix, str(cached["experimentId"]), str(cached["variant"]),
+                                   correct)
     return {**record, "replaced": replaced, "scored": scored}
 
 
