@@ -38,11 +38,11 @@ from geulpi_tasks.settings import Settings
 class AnalysisConfig:
     """The statistical knobs (from Settings): see geulpi_tasks.settings for what each one is for."""
 
-    min_samples: int = 1000
-    alpha: float = 0.05
-    tau: float = 0.03
-    srm_p: float = 0.001
-    min_feedback: int = 100
+    min_samples: int = Settings.ab_min_samples
+    alpha: float = Settings.ab_alpha
+    tau: float = Settings.ab_msprt_tau
+    srm_p: float = Settings.ab_srm_p
+    min_feedback: int = Settings.ab_min_feedback
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "AnalysisConfig":

@@ -13,13 +13,15 @@ from typing import Any, Mapping
 from geulpi_tasks.errors import InvalidValue
 from geulpi_tasks.registry.lifecycle import _mlflow_call, promote_version
 from geulpi_tasks.registry.store import Stage, client_for, find_version_by_alias
+from geulpi_tasks.settings import Settings
 
 
 @dataclass(frozen=True)
 class PromotionGates:
-    min_accuracy: float = 0.90
-    min_macro_precision: float = 0.85
-    min_macro_recall: float = 0.85
+    # Defaults live in Settings (one home per knob); this only names them for the gate check.
+    min_accuracy: float = Settings.gate_min_accuracy
+    min_macro_precision: float = Settings.gate_min_macro_precision
+    min_macro_recall: float = Settings.gate_min_macro_recall
     # How much lower than production's accuracy a candidate may score and still replace it (absolute, 0..1).
     max_accuracy_drop: float = 0.0
 

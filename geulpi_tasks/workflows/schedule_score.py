@@ -60,10 +60,8 @@ class DayIssues:
     overload: float = 0.0
 
     def penalty(self) -> float:
-        w = defaults.PENALTY_WEIGHTS
-        return (w.overlap * self.overlap + w.outside_hours * self.outside_hours + w.no_meeting * self.no_meeting
-                + w.meeting_overload * self.meeting_overload + w.consecutive_meetings * self.consecutive_meetings
-                + w.missing_break * self.missing_break + w.overload * self.overload)
+        w = defaults.PENALTY_WEIGHTS  # same field names as this class
+        return sum(getattr(w, f.name) * getattr(self, f.name) for f in fields(self))
 
     def add(self, other: DayIssues) -> None:
         for f in fields(self):
