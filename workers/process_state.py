@@ -9,6 +9,7 @@ import redis
 
 from geulpi_tasks.experiments.serving import ExperimentRouter
 from geulpi_tasks.inference.model_provider import ModelProvider
+from geulpi_tasks.inference.routed import RoutedClassifier
 from geulpi_tasks.settings import Settings
 
 _provider: ModelProvider | None = None
@@ -34,6 +35,12 @@ def experiment_router(settings: Settings) -> ExperimentRouter:
                                    prefix=settings.key_prefix, model_name=settings.model_name,
                                    cache_ttl_s=settings.ab_cache_ttl_s, latency_samples=settings.ab_latency_samples)
     return _router
+
+
+def routed_classifier(settings: Settings) -> RoutedClassifier:
+    """The production model with A/B routing (no routing in limited mode: there is no shared experiment state)."""
+    router = None if settings.disable_redis else experiment_router(settings)
+    return RoutedClassifier(model_provider(settings), router, review_threshold=settings.review_threshold)
 
 
 def reset() -> None:

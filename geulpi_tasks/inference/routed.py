@@ -1,0 +1,78 @@
+"""Classification with A/B routing: while an experiment runs, each caller is served by its sticky variant's version.
+
+Kept out of the Celery task so the routing rules (every variant stays loaded, failures count against the variant
+that served them, batches keep input order) can be tested without a worker.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Sequence
+
+from geulpi_tasks.experiments.serving import Arm, ExperimentRouter
+from geulpi_tasks.inference.classification import classify_events
+from geulpi_tasks.inference.model_provider import ModelProvider
+from geulpi_tasks.models.runtime import ServedClassifier
+from geulpi_tasks.schemas import EventInput
+
+
+class RoutedClassifier:
+    """Production model, or the experiment's variant for this caller; ``router`` is None in limited mode."""
+
+    def __init__(self, provider: ModelProvider, router: ExperimentRouter | None, *, review_threshold: float):
+        self.provider = provider
+        self.router = router
+        self.review_threshold = review_threshold
+
+    def arm_for(self, event: EventInput) -> Arm | None:
+        if self.router is None:
+            return None
+        arm = self.router.route(event.user_id or event.request_id)
+        experiment = self.router.running()
+        if arm is not None and experiment is not None:  # keep every variant loaded, not just this caller's
+            for variant in experiment.variants:
+                self.provider.get_version(variant.version)
+        return arm
+
+    def _model(self, arm: Arm | None) -> ServedClassifier:
+        return self.provider.current() if arm is None else self.provider.get_version(arm.version)
+
+    def classify_one(self, event: EventInput) -> dict[str, Any]:
+        """One event; ``latencyMs`` is the model's time, and the variant is recorded with it."""
+        arm = self.arm_for(event)
+        started = time.perf_counter()
+        try:
+            result = classify_events(self._model(arm), [event], review_threshold=self.review_threshold)[0]
+        except Exception:
+            if arm is not None and self.router is not None:
+                self.router.record(arm, success=False, latency_ms=None)
+            raise
+        result["latencyMs"] = round((time.perf_counter() - started) * 1000.0, 3)
+        if arm is not None and self.router is not None:
+            self.router.record(arm, success=True, latency_ms=result["latencyMs"])
+            result.update(arm.to_wire())
+        return result
+
+    def classify_batch(self, events: Sequence[EventInput]) -> tuple[list[dict[str, Any]], ServedClassifier]:
+        """Results in input order, each caller's events served by its variant; also the production model."""
+        arms = [self.arm_for(e) for e in events]
+        production = self.provider.current()
+        if all(arm is None for arm in arms):
+            return classify_events(production, events, review_threshold=self.review_threshold), production
+        groups: dict[Arm | None, list[int]] = {}
+        for i, arm in enumerate(arms):
+            groups.setdefault(arm, []).append(i)
+        results: list[dict[str, Any]] = [{} for _ in events]
+        for arm, indices in groups.items():
+            try:
+                answers = classify_events(self._model(arm), [events[i] for i in indices],
+                                          review_threshold=self.review_threshold)
+            except Exception:
+                if arm is not None and self.router is not None:
+                    self.router.record_batch(arm, successes=0, failures=len(indices))
+                raise
+            if arm is not None and self.router is not None:
+                self.router.record_batch(arm, successes=len(indices))
+            for i, answer in zip(indices, answers):
+                results[i] = answer if arm is None else {**answer, **arm.to_wire()}
+        return results, production
