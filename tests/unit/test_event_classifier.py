@@ -19,7 +19,8 @@ from geulpi_tasks.models.event_classifier import (
 from geulpi_tasks.models.runtime import FastTfidf, ServedClassifier, save_bundle
 from geulpi_tasks.schemas import parse_event
 
-REALISTIC = Path(__file__).resolve().parent.parent / "data" / "realistic_events.jsonl"
+# Hand-written events the generator never saw, in two sets written at different times (360 + 127).
+REALISTIC = sorted((Path(__file__).resolve().parent.parent / "data").glob("realistic_events*.jsonl"))
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def served(trained, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def realistic():
-    rows = [json.loads(line) for line in REALISTIC.read_text().splitlines() if line.strip()]
+    rows = [json.loads(line) for path in REALISTIC for line in path.read_text().splitlines() if line.strip()]
     events, y = labelled_to_inputs(rows)
     return rows, events, y
 
