@@ -8,10 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from kombu import Queue
+from kombu import Exchange, Queue
 
+from geulpi_tasks.redis_server import redis_ssl_options
 from geulpi_tasks.settings import Settings
 from workers.task_names import QUEUE_INFERENCE, QUEUES, ROUTES
+
+
+def is_amqp(url: str) -> bool:
+    return url.split("://", 1)[0].split("+", 1)[0] in {"amqp", "amqps", "pyamqp", "librabbitmq"}
+
+
+def _broker_transport_options(broker_url: str, visibility_timeout: int) -> dict[str, Any]:
+    """Per-transport options: kombu's amqp transport would silently swallow Redis-only keys."""
+    if is_amqp(broker_url):
+        # RabbitMQ has no visibility timeout: an unacknowledged (late-ack) job comes back as soon as its worker's
+        # connection drops. Its consumer_timeout (30 min by default) must exceed the longest training job; it is a
+        # server setting (rabbitmq.conf), see the README. Publisher confirms are used by the API for accepted jobs
+        # only (api/gateway.py), not here, where they would slow every worker event too.
+        return {}
+    return {"visibility_timeout": visibility_timeout, "socket_connect_timeout": 2, "socket_timeout": 5,
+            "retry_on_timeout": True, "health_check_interval": 10}
 
 
 def build(settings: Settings) -> dict[str, Any]:
@@ -20,13 +37,16 @@ def build(settings: Settings) -> dict[str, Any]:
     # The margin shrinks with short job limits so a test (or a deployment of quick jobs) can redeliver fast.
     visibility_timeout = settings.max_training_job_s + min(3600, settings.max_training_job_s)
     return {
+        **_tls(settings),
         "broker_url": settings.effective_broker_url,
         "result_backend": settings.redis_url,
         "task_serializer": "json",
         "result_serializer": "json",
         "accept_content": ["json"],
         "result_accept_content": ["json"],
-        "task_queues": [Queue(name) for name in QUEUES],
+        # Each queue bound to its own direct exchange: a bare Queue(name) would bind every queue to the default
+        # queue's exchange and key ("inference"), which RabbitMQ shows, and obeys, as real bindings.
+        "task_queues": [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES],
         "task_default_queue": QUEUE_INFERENCE,
         "task_routes": ROUTES,
         # A STARTED write per task costs every millisecond-long prediction a Redis round trip; long jobs
@@ -42,8 +62,7 @@ def build(settings: Settings) -> dict[str, Any]:
         "worker_proc_alive_timeout": 120.0,
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 2.0,
-        "broker_transport_options": {"visibility_timeout": visibility_timeout, "socket_connect_timeout": 2,
-                                     "socket_timeout": 5, "retry_on_timeout": True, "health_check_interval": 10},
+        "broker_transport_options": _broker_transport_options(settings.effective_broker_url, visibility_timeout),
         "result_backend_transport_options": {"socket_connect_timeout": 2, "retry_policy": {"timeout": 2.0}},
         "redis_socket_connect_timeout": 2,
         "redis_socket_timeout": 5,
@@ -54,6 +73,18 @@ def build(settings: Settings) -> dict[str, Any]:
         "worker_hijack_root_logger": False,
         "timezone": "UTC",
     }
+
+
+def _tls(settings: Settings) -> dict[str, Any]:
+    """TLS options for rediss:// broker and backend URLs (read from the URLs' query strings)."""
+    options: dict[str, Any] = {}
+    broker_ssl = redis_ssl_options(settings.effective_broker_url)
+    if broker_ssl is not None:
+        options["broker_use_ssl"] = broker_ssl
+    backend_ssl = redis_ssl_options(settings.redis_url)
+    if backend_ssl is not None:
+        options["redis_backend_use_ssl"] = backend_ssl
+    return options
 
 
 globals().update(build(Settings.from_env()))

@@ -7,6 +7,7 @@ from typing import Any
 from celery import Celery
 from flask import Flask
 
+from api.auth import register_auth
 from api.errors import register_error_handlers
 from api.gateway import TaskGateway
 from geulpi_tasks.settings import Settings
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
     app.json.sort_keys = False  # type: ignore[attr-defined]
     gateway = TaskGateway(celery, key_prefix=settings.key_prefix, in_process=settings.disable_redis)
     app.extensions["geulpi"] = {"settings": settings, "celery": celery, "gateway": gateway}
+    register_auth(app, settings)
 
     from api.blueprints import analyses, classify, system, tasks
     from api.blueprints import experiments as experiments_blueprint

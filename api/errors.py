@@ -14,6 +14,7 @@ from geulpi_tasks.errors import (
     InvalidValue,
     NotFound,
     Timeout,
+    Unauthorized,
     Unavailable,
 )
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 STATUS_BY_FAMILY: tuple[tuple[type[GeulpiError], int], ...] = (
     (InvalidValue, 422),
     (InvalidInput, 400),
+    (Unauthorized, 401),
     (NotFound, 404),
     (Conflict, 409),
     (Timeout, 504),
@@ -45,6 +47,12 @@ def register_error_handlers(app: Flask) -> None:
         response = _body(err.code, err.message, err.details)
         if status == 503:
             response.headers["Retry-After"] = "5"
+        if status == 401:
+            # RFC 6750: a Bearer challenge; error="invalid_token" only when a key was sent and refused.
+            challenge = 'Bearer realm="geulpi"'
+            if err.code == "invalid_api_key":
+                challenge += ', error="invalid_token"'
+            response.headers["WWW-Authenticate"] = challenge
         return response, status
 
     @app.errorhandler(HTTPException)

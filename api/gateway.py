@@ -12,9 +12,10 @@ from typing import Any
 from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeout
 from celery.result import AsyncResult
-from kombu.exceptions import OperationalError
+from kombu.exceptions import LimitExceeded, OperationalError
 
 from geulpi_tasks.errors import NotFound, RemoteError, Timeout, Unavailable, error_from_dict
+from workers.task_repr import args_repr
 
 _INFRA_ERRORS: tuple[type[BaseException], ...] = (OperationalError, ConnectionError, OSError)
 try:  # redis-py's errors do not all derive from ConnectionError
@@ -24,7 +25,25 @@ try:  # redis-py's errors do not all derive from ConnectionError
 except ImportError:  # pragma: no cover - redis is a hard dependency
     pass
 
+# No free confirm-mode connection in time is an outage as well.
+_SUBMIT_ERRORS: tuple[type[BaseException], ...] = (*_INFRA_ERRORS, LimitExceeded)
+
 SUBMITTED_TTL_S = 24 * 3600
+# Over RabbitMQ an accepted (202) job is published with a publisher confirm; a broker that never confirms (or no free
+# confirm-mode connection) must not hang a request thread.
+PUBLISH_CONFIRM_TIMEOUT_S = 2.0
+CONFIRMED_CONNECTIONS = 8
+
+
+def _confirmed_pool(celery: Celery) -> Any:
+    """RabbitMQ only: connections in publisher-confirm mode, so a 202 means RabbitMQ has the job (without confirms
+    a publish is fire-and-forget). Sync calls and workers' events skip it: a confirm costs a round trip, and a lost
+    sync call already ends in a 504."""
+    with celery.connection_for_write() as probe:
+        if probe.transport.driver_type != "amqp":
+            return None
+    options = {**(celery.conf.broker_transport_options or {}), "confirm_publish": True}
+    return celery.connection_for_write(transport_options=options).Pool(limit=CONFIRMED_CONNECTIONS)
 
 
 class TaskGateway:
@@ -33,6 +52,7 @@ class TaskGateway:
         self.in_process = in_process
         self._submitted_prefix = f"{key_prefix}:tasks:submitted:"
         self._local: dict[str, Any] = {}  # in-process mode only: results of tasks run here
+        self._confirmed = None if in_process else _confirmed_pool(celery)
 
     def run(self, name: str, args: list[Any], *, timeout: float) -> Any:
         """Publish and wait for the result; raises the task's own domain error, Unavailable or Timeout."""
@@ -41,7 +61,8 @@ class TaskGateway:
         task_id = str(uuid.uuid4())
         try:
             # An unanswered sync call expires with its timeout, so a worker coming back later skips it.
-            result = self.celery.send_task(name, args=args, task_id=task_id, expires=timeout)
+            result = self.celery.send_task(name, args=args, task_id=task_id, expires=timeout,
+                                           **self._publish_options(args))
             return result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
         except CeleryTimeout as err:
             self._remember(task_id)
@@ -71,8 +92,13 @@ class TaskGateway:
         task_id = str(uuid.uuid4())
         try:
             self._remember(task_id)
-            self.celery.send_task(name, args=args, task_id=task_id)
-        except _INFRA_ERRORS as err:
+            if self._confirmed is None:  # Redis: the LPUSH reply already means the broker has the job
+                self.celery.send_task(name, args=args, task_id=task_id, **self._publish_options(args))
+            else:
+                with self._confirmed.acquire(block=True, timeout=PUBLISH_CONFIRM_TIMEOUT_S) as connection:
+                    self.celery.send_task(name, args=args, task_id=task_id, connection=connection,
+                                          **self._publish_options(args))
+        except _SUBMIT_ERRORS as err:
             raise Unavailable(f"The task broker is unreachable ({type(err).__name__}); retry shortly.",
                               details={"dependency": "broker"}) from err
         return task_id
@@ -99,6 +125,11 @@ class TaskGateway:
         elif isinstance(info, dict):
             body["progress"] = info
         return body
+
+    @staticmethod
+    def _publish_options(args: list[Any]) -> dict[str, Any]:
+        # Flower and worker logs show the arguments as short JSON instead of a cut Python repr.
+        return {"argsrepr": args_repr(args), "kwargsrepr": "{}", "confirm_timeout": PUBLISH_CONFIRM_TIMEOUT_S}
 
     def _remember(self, task_id: str) -> None:
         try:

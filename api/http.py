@@ -32,8 +32,9 @@ def json_body() -> Any:
 
 
 def wants_async() -> bool:
-    flag = request.args.get("async", "").strip().lower()
-    if flag and flag not in {"true", "false", "1", "0", "yes", "no"}:
+    raw = request.args.get("async")
+    flag = (raw or "").strip().lower()
+    if raw is not None and flag not in {"true", "false", "1", "0", "yes", "no"}:  # "?async=" too: say which
         raise InvalidInput("'async' must be true or false.", field="async")
     prefer = request.headers.get("Prefer", "").lower()
     return flag in {"true", "1", "yes"} or "respond-async" in prefer

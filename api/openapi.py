@@ -2,18 +2,58 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from geulpi_tasks.schemas import CATEGORIES
-from geulpi_tasks.workflows.defaults import MAX_EVENTS, MAX_PERIOD_DAYS
+from geulpi_tasks.workflows.defaults import (
+    MAX_EVENTS,
+    MAX_MIN_BREAK_MINUTES,
+    MAX_PERIOD_DAYS,
+    MAX_SUGGESTIONS_LIMIT,
+    MAX_TARGETS,
+)
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
+_ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"},
+                               "description": 'Bearer realm="geulpi" (RFC 6750)'}},
+    503: {"Retry-After": {"required": True, "schema": {"type": "string"}, "description": "Seconds"}},
+}
+
+
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "Invalid input (the field is named in details.field)", 404: "Not found", 409: "Conflict with the current state", 413: "Body too large",
+    text = {400: "Invalid input (the field is named in details.field)", 401: "API key missing or not valid",
+            404: "Not found", 409: "Conflict with the current state", 413: "Body too large",
             422: "Values that contradict each other", 503: "A dependency is unavailable", 504: "No worker answered in time"}
-    return {str(c): {"description": text[c], "content": {"application/json": {"schema": _ERROR}}} for c in codes}
+    return {str(c): {"description": text[c], **({"headers": _ERROR_HEADERS[c]} if c in _ERROR_HEADERS else {}),
+                     "content": {"application/json": {"schema": _ERROR}}} for c in codes}
+
+
+# Must match api/auth.py: which operations never need a key, and which need one only when configured.
+_OPEN_OPERATIONS = frozenset({"health", "openapi", "monitoringMetrics"})
+_CLASSIFY_OPERATIONS = frozenset({"classifyEvent", "classifyEventV1", "classifyEvents", "analyzeBalance",
+                                  "optimizeSchedule", "detectPatterns", "analyzeBurnout", "postFeedback"})
+_LOCATION = {"Location": {"required": True, "schema": {"type": "string"}, "description": "Where to poll"}}
+
+
+def _with_security_and_locations(paths: dict[str, Any]) -> dict[str, Any]:
+    """Mutating operations always need a key; reads and classification need one when the server is configured so
+    (GEULPI_AUTH_READS / GEULPI_AUTH_CLASSIFY), so for them the key is optional here. All of them can answer 401.
+    Every 202 and the alert rule's 201 carry a Location header."""
+    for operations in paths.values():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status == "202" or (status == "201" and operation["operationId"] == "createAlertRule"):
+                    response["headers"] = _LOCATION
+            if operation["operationId"] in _OPEN_OPERATIONS:
+                continue
+            required = method not in ("get", "head") and operation["operationId"] not in _CLASSIFY_OPERATIONS
+            operation["security"] = [{"apiKey": []}] if required else [{}, {"apiKey": []}]
+            operation["responses"].update(_errors(401))
+    return paths
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -39,20 +79,44 @@ def _analysis(summary: str, operation_id: str, request: str, result: str) -> dic
 
 _PERIOD = {"type": "object", "properties": {"startDate": {"type": "string"}, "endDate": {"type": "string"},
                                             "days": {"type": "number"}}}
-_USER_ID = {"type": ["string", "integer"], "description": "1 to 200 characters"}
+_USER_ID = {"anyOf": [{"type": "string", "pattern": "\\S", "maxLength": 200}, {"type": "integer"}],
+            "description": "1 to 200 characters"}
+_ID = {"type": "string", "minLength": 1, "maxLength": 200}
+_OPTIONAL_ID = {"anyOf": [_ID, {"type": "integer"}, {"type": "null"}]}
+_MODEL_NAME = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.\\-]{0,199}$"}
+_VERSION = {"type": "string", "pattern": "^\\s*0*[1-9][0-9]{0,17}\\s*$"}  # the registry's 64-bit integers
+_HOURS_IN_DAY = {"type": "number", "exclusiveMinimum": 0, "maximum": 24}
+_CLOCK = {"type": "string", "pattern": "^\\s*[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?\\s*$", "description": "HH:MM"}
 _DATE_OR_DATETIME = {"type": "string", "examples": ["2024-05-06", "2024-05-06T09:00:00"],
                      "description": "ISO 8601 date or date-time; a bare endDate includes that whole day"}
 
 
+def _null_is_absent(schema: dict[str, Any], *, nested: bool = True) -> dict[str, Any]:
+    """The analyses' parsers read a null optional field as a missing one (in option objects too, one level)."""
+    required = set(schema.get("required", ()))
+    properties = {}
+    for name, prop in schema["properties"].items():
+        if name not in required:
+            prop = dict(prop)
+            if nested and prop.get("type") == "object" and "properties" in prop:
+                prop = _null_is_absent(prop, nested=False)
+            types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+            prop["type"] = types if "null" in types else [*types, "null"]
+            if "enum" in prop and None not in prop["enum"]:
+                prop["enum"] = [*prop["enum"], None]
+        properties[name] = prop
+    return {**schema, "properties": properties}
+
+
 def _calendar(extra_required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": ["userId", "events", *extra_required], "properties": {
+    return _null_is_absent({"type": "object", "required": ["userId", "events", *extra_required], "properties": {
         "userId": _USER_ID,
         "events": {"type": "array", "maxItems": MAX_EVENTS, "items": {"$ref": "#/components/schemas/CalendarEvent"},
                    "description": "Events without a category are classified by the production model first"},
-        **properties}}
+        **properties}})
 
 
-_MODEL_NAME_PARAM = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 200}}
+_MODEL_NAME_PARAM = {"name": "name", "in": "path", "required": True, "schema": _MODEL_NAME}
 
 
 def _query_param(name: str, description: str, **schema: Any) -> dict[str, Any]:
@@ -70,7 +134,7 @@ _LIFECYCLE_PATHS: dict[str, Any] = {
     "/models/{name}/promote": {"post": {
         "summary": "Move a version to Staging, Production (archives the previous production) or Archived",
         "operationId": "promoteModelVersion",
-        "parameters": [_MODEL_NAME_PARAM, _query_param("version", "Registry version number"),
+        "parameters": [_MODEL_NAME_PARAM, _query_param("version", "Registry version number", **_VERSION),
                        _query_param("target_stage", "Stage to move to", enum=["Staging", "Production", "Archived"])],
         "responses": {"200": {"description": "Stage changed (or already there: changed=false)",
                               **_json({"$ref": "#/components/schemas/Promotion"})},
@@ -83,8 +147,9 @@ _LIFECYCLE_PATHS: dict[str, Any] = {
     "/models/compare": {"post": {
         "summary": "Evaluate two versions now on the same held-out data (training queue) and recommend one",
         "operationId": "compareModelVersions",
-        "parameters": [_query_param("model_name", "Registered model"), _query_param("version_a", "First version"),
-                       _query_param("version_b", "Second version"), _ASYNC_PARAM],
+        "parameters": [_query_param("model_name", "Registered model", **_MODEL_NAME),
+                       _query_param("version_a", "First version", **_VERSION),
+                       _query_param("version_b", "Second version", **_VERSION), _ASYNC_PARAM],
         "responses": {"200": {"description": "Both evaluations and a recommendation",
                               **_json({"$ref": "#/components/schemas/Comparison"})},
                       "202": {"description": "Accepted; poll the Location",
@@ -129,8 +194,8 @@ _LIFECYCLE_SCHEMAS: dict[str, Any] = {
         "difference": {"type": "object"}, "production_version": {"type": ["string", "null"]},
         "recommended_version": {"type": "string"}, "reason": {"type": "string"}}},
     "FeedbackRequest": {"type": "object", "required": ["category"], "properties": {
-        "eventId": {"type": ["string", "integer"]},
-        "requestId": {"type": "string", "description": "taskId of a classification; '<taskId>:<i>' in a batch"},
+        "eventId": _OPTIONAL_ID,
+        "requestId": {**_OPTIONAL_ID, "description": "taskId of a classification; '<taskId>:<i>' in a batch"},
         "category": {"type": "string", "enum": list(CATEGORIES)},
         "priority": {"type": "string", "enum": ["HIGH", "MEDIUM", "LOW"]},
         "event": {"$ref": "#/components/schemas/Event",
@@ -159,32 +224,39 @@ _TRAINING_PATHS: dict[str, Any] = {
 }
 
 _TRAINING_SCHEMAS: dict[str, Any] = {
-    "TrainingRequest": {"type": "object", "required": ["model_type"], "properties": {
+    "TrainingRequest": {"type": "object", "required": ["model_type"], "additionalProperties": False,
+                        "description": "Unknown fields are refused (400); null means the default", "properties": {
         "model_type": {"type": "string", "enum": ["event_classifier", "priority_classifier"]},
         "optimize": {"type": "boolean", "default": True, "description": "Optuna search over the stage-2 model"},
         "auto_promote": {"type": "boolean", "default": False,
                          "description": "Staging always; Production only when the held-out gates pass"},
-        "n_optimization_trials": {"type": "integer", "minimum": 1, "maximum": 500, "default": 20},
+        "n_optimization_trials": {"type": ["integer", "null"], "minimum": 1, "maximum": 500, "default": 20},
         "description": {"type": "string", "maxLength": 2000},
-        "training_data": {"type": "array", "minItems": 60, "maxItems": 200000,
+        "training_data": {"type": ["array", "null"], "minItems": 60, "maxItems": 200000,
                           "items": {"$ref": "#/components/schemas/Event"},
                           "description": "Labelled events (category, or priority for priority_classifier); "
                                          "default: generated events plus user feedback"},
-        "n_samples": {"type": "integer", "minimum": 300, "maximum": 200000,
+        "n_samples": {"type": ["integer", "null"], "minimum": 300, "maximum": 200000,
                       "description": "Generated events when no training_data is sent"},
-        "families": {"type": "array", "items": {"type": "string", "enum": ["random_forest", "xgboost"]},
-                     "default": ["random_forest"]},
+        "families": {"type": "array", "minItems": 1, "uniqueItems": True,
+                     "items": {"type": "string", "enum": ["random_forest", "xgboost"]},
+                     "default": ["random_forest"],
+                     "description": "Stage-2 model families the search may pick from; [\"xgboost\"] forces XGBoost. "
+                                    "The winning family is registered and served (ONNX Runtime) and named in the "
+                                    "version's params (stage2_family)"},
         "multi_objective": {"type": "boolean", "default": False,
                             "description": "Optimise accuracy, latency and size; the result lists the Pareto front"},
         "pruner": {"type": "string", "enum": ["median", "successive_halving", "none"], "default": "median"},
-        "parallelism": {"type": "integer", "minimum": 1, "maximum": 16, "default": 1,
+        "parallelism": {"type": ["integer", "null"], "minimum": 1, "maximum": 16, "default": 1,
                         "description": "Training workers sharing the Optuna study (journal storage on Redis)"},
         "automl": {"type": "boolean", "default": False},
         "time_budget_minutes": {"type": "number", "exclusiveMinimum": 0, "maximum": 240, "default": 2},
         "prune_trees": {"type": "boolean", "default": False},
         "prune_tolerance": {"type": "number", "minimum": 0, "maximum": 0.1, "default": 0.005},
         "include_feedback": {"type": "boolean", "default": True},
-        "seed": {"type": "integer", "minimum": 0}}},
+        "seed": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
+        "trigger": {"type": "string", "enum": ["api", "nightly", "cli"],
+                    "description": "Recorded with the job; always 'api' for jobs started over HTTP"}}},
     "TrainingAccepted": {"type": "object", "required": ["jobId", "statusUrl"], "properties": {
         "jobId": {"type": "string"}, "taskId": {"type": "string"}, "state": {"type": "string"},
         "statusUrl": {"type": "string"}}},
@@ -195,7 +267,7 @@ def openapi_document() -> dict[str, Any]:
     classify_responses = {"200": {"description": "Classification", **_json({"$ref": "#/components/schemas/Classification"})},
                           "202": {"description": "Accepted; poll the Location", **_json({"$ref": "#/components/schemas/Accepted"})},
                           **_errors(400, 413, 422, 503, 504)}
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "Geulpi Tasks API", "version": "0.1.0",
                  "description": "Machine-learning back end of the Geulpi calendar: event classification, calendar analyses, models, experiments and monitoring."},
@@ -254,7 +326,8 @@ def openapi_document() -> dict[str, Any]:
             "/monitoring/alerts": {"get": {
                 "summary": "Active (pending and firing) alerts of a model with value, severity and message",
                 "operationId": "monitoringAlerts",
-                "parameters": [{"name": "model", "in": "query", "required": False, "schema": {"type": "string"},
+                "parameters": [{"name": "model", "in": "query", "required": False,
+                                "schema": {"type": "string", "pattern": "\\S"},
                                 "description": "Model name (default: the served model)"}],
                 "responses": {"200": {"description": "Active alerts", **_json({
                     "type": "object", "required": ["model_name", "alerts"], "properties": {
@@ -335,15 +408,20 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {"schemas": {
             "Event": {"type": "object", "required": ["title", "startTime", "endTime"], "properties": {
-                "title": {"type": "string", "minLength": 1, "maxLength": 500},
+                "title": {"type": "string", "pattern": "\\S", "maxLength": 500},
                 "description": {"type": ["string", "null"], "maxLength": 5000},
                 "location": {"type": ["string", "null"], "maxLength": 500},
                 "startTime": {"type": "string", "format": "date-time", "examples": ["2024-01-20T09:00:00"]},
                 "endTime": {"type": "string", "format": "date-time", "examples": ["2024-01-20T09:30:00"]},
-                "attendees": {"type": ["array", "null"], "items": {"type": "string"}, "maxItems": 1000},
-                "eventId": {"type": ["string", "integer", "null"]},
-                "userId": {"type": ["string", "integer", "null"]},
-                "requestId": {"type": ["string", "integer", "null"],
+                "attendees": {"type": ["array", "null"], "maxItems": 1000, "items": {"anyOf": [
+                    {"type": "string"},
+                    {"type": "object", "properties": {"email": {"type": ["string", "null"]},
+                                                      "name": {"type": ["string", "null"]}},
+                     "anyOf": [{"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
+                               {"required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}}]}]}},
+                "eventId": _OPTIONAL_ID,
+                "userId": _OPTIONAL_ID,
+                "requestId": {**_OPTIONAL_ID,
                               "description": "Sticky A/B assignment when there is no userId; names the event in /feedback"}}},
             "Classification": {"type": "object", "required": [
                 "eventId", "eventType", "priority", "confidence", "needsReview", "suggestedTags", "probabilities",
@@ -363,14 +441,16 @@ def openapi_document() -> dict[str, Any]:
             "CalendarEvent": {"allOf": [{"$ref": "#/components/schemas/Event"}, {"type": "object", "properties": {
                 "category": {"type": ["string", "null"], "enum": [*CATEGORIES, None],
                              "description": "Missing → classified by the model (see categorizedByModel)"},
-                "fixed": {"type": "boolean", "description": "/optimize-schedule only: never move this event"}}}]},
+                "fixed": {"type": ["boolean", "null"],
+                          "description": "/optimize-schedule only: never move this event"}}}]},
             "CategorizedByModel": {"type": "object", "required": ["categorizedByModel"], "properties": {
                 "categorizedByModel": {"type": "integer", "minimum": 0,
                                        "description": "Events whose category the model filled in"},
                 "modelVersion": {"type": "string", "description": "Present when the model was used"}}},
             "BalanceRequest": _calendar(["startDate", "endDate"], {
                 "startDate": _DATE_OR_DATETIME, "endDate": _DATE_OR_DATETIME,
-                "targets": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0},
+                "targets": {"type": "object", "minProperties": 1, "maxProperties": MAX_TARGETS,
+                            "additionalProperties": {"type": "number", "minimum": 0},
                             "description": "Percent per category or life area; must add up to 100"}}),
             "BalanceResult": {"type": "object", "required": ["userId", "status", "period", "score", "categories"],
                               "properties": {
@@ -384,22 +464,29 @@ def openapi_document() -> dict[str, Any]:
                     "status": {"type": "string", "enum": ["optimal", "over", "under"]}}}},
                 "insights": {"type": "array", "items": {"type": "string"}},
                 "recommendations": {"type": "array", "items": {"type": "object"}}}},
-            "ScheduleRequest": _calendar([], {
+            "ScheduleRequest": {**_calendar([], {
                 "targetDate": {"type": "string", "format": "date", "description": "One day; or startDate/endDate"},
                 "startDate": _DATE_OR_DATETIME, "endDate": _DATE_OR_DATETIME,
                 "constraints": {"type": "object", "additionalProperties": False, "properties": {
-                    "workingHours": {"type": "object", "properties": {"start": {"type": "string", "examples": ["09:00"]},
-                                                                      "end": {"type": "string", "examples": ["18:00"]}}},
+                    "workingHours": {"type": "object", "required": ["start", "end"], "properties": {
+                        "start": {**_CLOCK, "examples": ["09:00"]}, "end": {**_CLOCK, "examples": ["18:00"]}}},
                     "daysOff": {"type": "array", "items": {"type": "string"},
                                 "description": "Weekday names or YYYY-MM-DD dates (default SATURDAY, SUNDAY)"},
-                    "noMeetingWindows": {"type": "array", "items": {"type": "object", "properties": {
-                        "start": {"type": "string"}, "end": {"type": "string"},
+                    "noMeetingWindows": {"type": "array", "items": {"type": "object", "required": ["start", "end"],
+                                                                    "properties": {
+                        "start": _CLOCK, "end": _CLOCK,
                         "days": {"type": "array", "items": {"type": "string"}}}}},
-                    "maxMeetingHoursPerDay": {"type": "number"}, "maxConsecutiveMeetingHours": {"type": "number"},
-                    "minBreakMinutes": {"type": "number"},
+                    "maxMeetingHoursPerDay": _HOURS_IN_DAY, "maxConsecutiveMeetingHours": _HOURS_IN_DAY,
+                    "minBreakMinutes": {"type": "number", "minimum": 0, "maximum": MAX_MIN_BREAK_MINUTES},
                     "fixedEventIds": {"type": "array", "items": {"type": ["string", "integer"]}}}},
                 "preferences": {"type": "object", "additionalProperties": False, "properties": {
-                    "maxSuggestions": {"type": "integer", "minimum": 1}, "allowDayChange": {"type": "boolean"}}}}),
+                    "maxSuggestions": {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS_LIMIT},
+                    "allowDayChange": {"type": "boolean"}}}}),
+                # A single day or a period, never both; null counts as absent.
+                "anyOf": [{"required": ["targetDate"], "properties": {
+                              "targetDate": {"type": "string"}, "startDate": {"type": "null"}, "endDate": {"type": "null"}}},
+                          {"required": ["startDate", "endDate"], "properties": {
+                              "startDate": {"type": "string"}, "endDate": {"type": "string"}, "targetDate": {"type": "null"}}}]},
             "ScheduleResult": {"type": "object", "required": ["userId", "status", "period", "suggestions"],
                                "properties": {
                 "userId": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "empty"]},
@@ -451,7 +538,9 @@ def openapi_document() -> dict[str, Any]:
                 "model_type": {"type": "string", "examples": ["event_classifier"]},
                 "variants": {"type": "array", "minItems": 2, "items": {"type": "object",
                              "required": ["name", "version", "traffic_percentage"], "properties": {
-                                 "name": {"type": "string"}, "version": {"type": ["string", "integer"]},
+                                 "name": {"type": "string", "pattern": "^\\s*[^:\\s][^:]{0,99}$"},
+                                 "version": {"anyOf": [{"type": "string", "pattern": "^\\s*0*[0-9]{1,18}\\s*$"},
+                                                       {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}]},
                                  "traffic_percentage": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}}},
                              "description": "Unique names; percentages sum to 100; the first variant is the control"},
                 "duration_hours": {"type": "number", "exclusiveMinimum": 0},
@@ -508,7 +597,7 @@ def openapi_document() -> dict[str, Any]:
                 "for_seconds": {"type": "number", "minimum": 0, "maximum": 86400, "default": 0,
                                 "description": "How long the condition must hold before pending becomes firing"},
                 "severity": {"type": "string", "enum": ["info", "warning", "critical"], "default": "warning"},
-                "message_template": {"type": "string", "maxLength": 500,
+                "message_template": {"type": "string", "minLength": 1, "maxLength": 500,
                                      "description": "str.format fields: value, threshold, name, metric_name, "
                                                     "condition, model_name, severity"},
                 "builtin": {"type": "boolean", "readOnly": True}}},
@@ -540,5 +629,9 @@ def openapi_document() -> dict[str, Any]:
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message", "details"], "properties": {
                     "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}},
-        }},
+            },
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
+                                           "description": "One of the keys in GEULPI_API_KEYS"}}},
     }
+    document["paths"] = _with_security_and_locations(copy.deepcopy(document["paths"]))  # the module-level parts stay as written
+    return document

@@ -1,6 +1,7 @@
 """``geulpi models list|train|promote|rollback|compare``: the model lifecycle from a terminal, through the same domain
-functions as the API. Run as ``python -m geulpi_tasks.cli models ...``; prints JSON; exit code 0 on success,
-2 for a bad request (unknown version, stage, ...), 1 when a dependency is unavailable.
+functions as the API; ``geulpi simulate ...`` runs the traffic simulator (geulpi_tasks.simulation).
+Run as ``python -m geulpi_tasks.cli models ...``; prints JSON; exit code 0 on success, 2 for a bad request
+(unknown version, stage, ...), 1 when a dependency is unavailable.
 """
 
 from __future__ import annotations
@@ -8,15 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
-from geulpi_tasks.errors import GeulpiError, InvalidInput, NotFound, Unavailable
+from geulpi_tasks.errors import GeulpiError, InvalidInput, NotFound
 from geulpi_tasks.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="geulpi", description="Geulpi model lifecycle.")
     areas = parser.add_subparsers(dest="area", required=True)
+    areas.add_parser("simulate", add_help=False,
+                     help="Drive a running system with labelled traffic (geulpi simulate --help).")
     models = areas.add_parser("models", help="Registered model versions and stages.")
     commands = models.add_subparsers(dest="command", required=True)
 
@@ -44,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--optimize", action="store_true")
     train.add_argument("--auto-promote", action="store_true")
     train.add_argument("--description", default="Trained from the command line.")
+    train.add_argument("--families", nargs="+", default=["random_forest"],
+                       help="Stage-2 model families searched: random_forest and/or xgboost.")
     return parser
 
 
@@ -78,21 +83,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> Any:
-    try:
-        from geulpi_tasks.models import training
-    except ImportError as err:
-        raise Unavailable("Training jobs are not available in this installation "
-                          "(geulpi_tasks.models.training is missing).") from err
-    run_training_job: Callable[..., Any] | None = getattr(training, "run_training_job", None)
-    if run_training_job is None:
-        raise Unavailable("geulpi_tasks.models.training has no run_training_job.")
     import uuid
 
+    from geulpi_tasks.models.training import run_training_job
     from geulpi_tasks.registry.gates import PromotionGates
 
     request = {"model_type": args.model_type, "optimize": args.optimize, "auto_promote": args.auto_promote,
                "n_optimization_trials": args.n_optimization_trials, "description": args.description,
-               "trigger": "cli"}
+               "families": args.families, "trigger": "cli"}
 
     def progress(state: dict[str, Any]) -> None:
         print(json.dumps(state, ensure_ascii=False, default=str), file=sys.stderr)
@@ -104,7 +102,12 @@ def _train(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None) -> int:
-    args = _parser().parse_args(list(argv) if argv is not None else None)
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    if argv[:1] == ["simulate"]:
+        from geulpi_tasks.simulation.cli import main as simulate
+
+        return simulate(argv[1:], settings=settings, prog="geulpi simulate")
+    args = _parser().parse_args(argv)
     settings = settings or Settings.from_env()
     try:
         result = _run(args, settings)

@@ -69,9 +69,19 @@ class ModelNotReady(Unavailable):
     code = "model_not_ready"
 
 
+class Unauthorized(GeulpiError):
+    """The request lacks a valid API key; ``details['field']`` is ``Authorization``."""
+
+    code = "unauthorized"
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message, code=code, details={"field": "Authorization", **(details or {})})
+
+
 _FAMILIES: dict[str, type[GeulpiError]] = {
     cls.code: cls
-    for cls in (GeulpiError, InvalidInput, InvalidValue, NotFound, Conflict, Unavailable, Timeout, ModelNotReady)
+    for cls in (GeulpiError, InvalidInput, InvalidValue, NotFound, Conflict, Unavailable, Timeout, ModelNotReady,
+                Unauthorized)
 }
 
 

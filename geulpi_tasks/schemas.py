@@ -37,6 +37,8 @@ MAX_DESCRIPTION = 5000
 MAX_LOCATION = 500
 MAX_ATTENDEES = 1000
 MAX_DURATION = timedelta(days=366)
+# The registry stores version numbers as 64-bit integers; a larger one cannot exist (and would overflow SQLite).
+MAX_MODEL_VERSION = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ def _attendees(payload: Mapping[str, Any], path: str) -> tuple[str, ...]:
     for i, item in enumerate(value):
         if isinstance(item, str):
             out.append(item)
-        elif isinstance(item, Mapping) and isinstance(item.get("email") or item.get("name"), str):
+        elif (isinstance(item, Mapping) and all(isinstance(item.get(k), (str, type(None))) for k in ("email", "name"))
+              and (item.get("email") or item.get("name"))):
             out.append(str(item.get("email") or item.get("name")))
         else:
             raise InvalidInput(f"'{field}[{i}]' must be a string or an object with 'email' or 'name'.",

@@ -107,7 +107,21 @@ class Settings:
     retrain_at: str = "02:00"
     # Nightly retraining: Optuna trials of the nightly job.
     retrain_trials: int = 20
+    # Security: comma-separated API keys accepted as "Authorization: Bearer <key>"; none = mutating calls refused.
+    api_keys: str = field(default="", repr=False)
+    # Security: "open" or "key" — whether GET endpoints (except /health, metrics, docs) need an API key.
+    auth_reads: str = "open"
+    # Security: "open" or "key" — whether classification, analyses and feedback need an API key.
+    auth_classify: str = "open"
+    # Security: Flower's "user:password" basic auth; scripts/start generates one into <data_dir>/flower-auth if empty.
+    flower_basic_auth: str = field(default="", repr=False)
+    # Client side: the key the traffic simulator sends as "Authorization: Bearer" (the API checks api_keys).
+    client_api_key: str = field(default="", repr=False)
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def api_key_list(self) -> tuple[str, ...]:
+        return tuple(key.strip() for key in self.api_keys.split(",") if key.strip())
 
     @property
     def effective_broker_url(self) -> str:
@@ -135,7 +149,7 @@ class Settings:
         env: dict[str, str] = {}
         for var, (attr, _default, _doc) in ENVIRONMENT.items():
             value = getattr(self, attr)
-            if value is None:
+            if value is None or value == "":  # from_env reads "" as unset; Flower would read FLOWER_BASIC_AUTH=""
                 continue
             env[var] = ("true" if value else "false") if isinstance(value, bool) else str(value)
         return env
@@ -215,4 +229,12 @@ ENVIRONMENT: dict[str, tuple[str, str, str]] = {
     "GEULPI_TRIAL_HEARTBEAT_S": ("trial_heartbeat_s", "5", "Seconds between search-worker heartbeats; 3 missed = trial retried."),
     "GEULPI_RETRAIN_AT": ("retrain_at", "02:00", "UTC time (HH:MM) of Beat's nightly retraining."),
     "GEULPI_RETRAIN_TRIALS": ("retrain_trials", "20", "Optuna trials of the nightly retraining job."),
+    "GEULPI_API_KEYS": ("api_keys", "(scripts/start: generated)",
+                        "Comma-separated API keys (Authorization: Bearer); empty = every mutating call is refused."),
+    "GEULPI_AUTH_READS": ("auth_reads", "open", "open, or key: GET endpoints other than /health, metrics and docs need a key."),
+    "GEULPI_AUTH_CLASSIFY": ("auth_classify", "open", "open, or key: classification, analyses and feedback need a key."),
+    "FLOWER_BASIC_AUTH": ("flower_basic_auth", "(scripts/start: generated)",
+                          "Flower's user:password basic auth (read by Flower itself)."),
+    "GEULPI_API_KEY": ("client_api_key", "",
+                       "Key the traffic simulator sends as Bearer (client side; else <data_dir>/api-key)."),
 }

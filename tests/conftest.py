@@ -21,6 +21,8 @@ from geulpi_tasks.settings import PROJECT_ROOT, Settings
 
 TEST_SAMPLES = 4000
 TEST_TREES = 40
+# The API key every test app accepts (base_settings.api_keys); `client` and `keyed_client` send it.
+TEST_API_KEY = f"test-key-{uuid.uuid4().hex}"
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +39,7 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -
     return Settings(data_dir=data_dir, redis_url=redis_server,
                     mlflow_tracking_uri=f"sqlite:///{data_dir / 'mlflow.db'}",
                     bootstrap_samples=TEST_SAMPLES, bootstrap_trees=TEST_TREES, model_poll_interval_s=0.5,
-                    sync_timeout_s=10.0, key_prefix=f"geulpi-test-{uuid.uuid4().hex[:6]}")
+                    sync_timeout_s=10.0, key_prefix=f"geulpi-test-{uuid.uuid4().hex[:6]}", api_keys=TEST_API_KEY)
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +118,13 @@ def api_app(base_settings: Settings, celery_client):  # type: ignore[no-untyped-
     return create_app(base_settings, celery=celery_client)
 
 
+def keyed_client(app):  # type: ignore[no-untyped-def]
+    """A Flask test client that sends ``Authorization: Bearer <TEST_API_KEY>`` with every request."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TEST_API_KEY}"
+    return client
+
+
 @pytest.fixture()
 def client(api_app):  # type: ignore[no-untyped-def]
-    return api_app.test_client()
+    return keyed_client(api_app)

@@ -36,7 +36,12 @@ def check_system(celery: Celery, *, tracking_uri: str, model_name: str, ping_tim
             raise RuntimeError(f"no inference worker answered a ping within {ping_timeout:g} s")
         return {"workers": names}
 
-    checks = {"broker": _check(broker), "result_backend": _check(backend), "registry": _check(registry)}
+    # The broker is named even when it fails, so a 503 says whether Redis or RabbitMQ did not answer. Only the
+    # transport: /health is open, and host names and users are not for everyone.
+    with celery.connection_for_write() as conn:  # not connected until used
+        transport = conn.transport_cls
+    checks = {"broker": {"transport": transport, **_check(broker)}, "result_backend": _check(backend),
+              "registry": _check(registry)}
     # Pinging workers needs the broker; skip it rather than wait for a second timeout.
     checks["inference_worker"] = (_check(workers) if checks["broker"]["ok"]
                                   else {"ok": False, "error": "broker unreachable"})

@@ -9,9 +9,22 @@ import logging
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
-from geulpi_tasks.redis_server import is_local, redis_reachable, start_redis_server, stop_redis_server
+from geulpi_tasks.credentials import (
+    API_KEY_FILE,
+    FLOWER_AUTH_FILE,
+    load_or_create_secret,
+    new_api_key,
+    new_flower_auth,
+)
+from geulpi_tasks.redis_server import (
+    is_local,
+    redacted_url,
+    redis_reachable,
+    start_redis_server,
+    stop_redis_server,
+)
 from geulpi_tasks.registry.bootstrap import ensure_production_model
 from geulpi_tasks.settings import Settings
 
@@ -35,6 +48,37 @@ def process_table(settings: Settings, python: str) -> dict[str, str]:
     }
 
 
+def security_env(settings: Settings) -> tuple[dict[str, str], list[str]]:
+    """API key and Flower credentials for the processes (generated once into the data folder when not configured),
+    and the lines to print so the user can call the API and open Flower."""
+    env: dict[str, str] = {}
+    lines: list[str] = []
+    if settings.api_key_list:
+        lines.append("  API key   from GEULPI_API_KEYS")
+    else:
+        key, created = load_or_create_secret(settings.data_dir / API_KEY_FILE, new_api_key)
+        env["GEULPI_API_KEYS"] = key
+        lines.append(f"  API key   {key}  ({'generated into' if created else 'from'} "
+                     f"{settings.data_dir / API_KEY_FILE}; send 'Authorization: Bearer <key>')")
+    if not settings.disable_redis:
+        if settings.flower_basic_auth:
+            lines.append("  Flower    basic auth from FLOWER_BASIC_AUTH")
+        else:
+            auth, created = load_or_create_secret(settings.data_dir / FLOWER_AUTH_FILE, new_flower_auth)
+            env["FLOWER_BASIC_AUTH"] = auth
+            lines.append(f"  Flower    login {auth}  ({'generated into' if created else 'from'} "
+                         f"{settings.data_dir / FLOWER_AUTH_FILE})")
+    return env, lines
+
+
+def process_env(name: str, env: dict[str, str]) -> dict[str, str]:
+    """The environment of one process. Flower keeps its own /metrics: in our shared multiprocess directory its
+    per-worker series would be merged into the API's scrape under labels we never promise."""
+    if name == "flower":
+        return {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    return env
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings.from_env()
@@ -42,13 +86,18 @@ def main() -> int:
     redis_proc = None
     if not settings.disable_redis and not redis_reachable(settings.redis_url):
         if not is_local(settings.redis_url):
-            log.error("Redis at %s does not answer; start it or point REDIS_URL elsewhere.", settings.redis_url)
+            log.error("Redis at %s does not answer; start it or point REDIS_URL elsewhere.",
+                      redacted_url(settings.redis_url))
             return 1
         url = urlparse(settings.redis_url)
-        log.info("no Redis at %s: starting redis-server with AOF under %s", settings.redis_url,
+        if url.scheme == "rediss":
+            log.error("TLS Redis at %s does not answer; the launcher starts only plain local Redis, so start your "
+                      "TLS server first.", redacted_url(settings.redis_url))
+            return 1
+        log.info("no Redis at %s: starting redis-server with AOF under %s", redacted_url(settings.redis_url),
                  settings.data_dir / "redis")
         redis_proc = start_redis_server(url.port or 6379, settings.data_dir / "redis", appendonly=True,
-                                        password=url.password)
+                                        password=unquote(url.password) if url.password else None)
     try:
         ref, trained = ensure_production_model(
             tracking_uri=settings.effective_tracking_uri, artifact_root=settings.artifact_root,
@@ -66,11 +115,14 @@ def main() -> int:
         from geulpi_tasks.monitoring.metrics import configure_metrics_dir
 
         env["PROMETHEUS_MULTIPROC_DIR"] = str(configure_metrics_dir(settings.effective_metrics_dir, wipe=True))
+        secret_env, secret_lines = security_env(settings)
+        env.update(secret_env)
         for name, cmd in process_table(settings, sys.executable).items():
-            manager.add_process(name, cmd, env=env)
+            manager.add_process(name, cmd, env=process_env(name, env))
         print(f"\n  API       http://127.0.0.1:{settings.api_port}  (health: /health, docs: /openapi.json)")
         if not settings.disable_redis:
             print(f"  Flower    http://127.0.0.1:{settings.flower_port}")
+        print("\n".join(secret_lines))
         print(f"  MLflow    {settings.effective_tracking_uri}\n  Ctrl-C stops everything.\n", flush=True)
         manager.loop()
         return int(manager.returncode or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from geulpi_tasks.registry.bootstrap import ensure_production_model
@@ -42,25 +43,28 @@ def _run_job(task: Any, request: dict[str, Any]) -> dict[str, Any]:
 
     def progress(meta: dict[str, Any]) -> None:
         task.update_state(state="PROGRESS", meta=meta)
-        # Flower builds its task view from events; a custom task event carries the same fields there.
-        task.send_event("task-progress", **meta)
+        # Flower builds its task view from events: a custom "task-progress" event puts the task in state PROGRESS
+        # there, but Flower's API and pages show only Celery's known task fields and drop the extra ones. So the
+        # progress also rides in `result` (JSON, the same fields as /tasks/<id>), until the real result replaces it.
+        task.send_event("task-progress", result=json.dumps(meta, default=str), **meta)
 
     return run_training_job(request, job_id=task.request.id, tracking_uri=settings.effective_tracking_uri,
                             artifact_root=settings.artifact_root, redis_url=settings.redis_url,
                             key_prefix=settings.key_prefix, progress=progress, seed=settings.seed,
                             default_samples=settings.training_samples, heartbeat_s=settings.trial_heartbeat_s,
-                            gates=PromotionGates.from_settings(settings), spawn_helpers=_spawn_search_helpers)
+                            gates=PromotionGates.from_settings(settings), spawn_helpers=_spawn_search_helpers,
+                            worker_name=task.request.hostname)
 
 
-@app.task(name=RUN_SEARCH_TRIALS, acks_late=True, reject_on_worker_lost=True, track_started=True)
+@app.task(name=RUN_SEARCH_TRIALS, bind=True, acks_late=True, reject_on_worker_lost=True, track_started=True)
 @domain_errors
-def run_search_trials(spec: dict[str, Any]) -> dict[str, Any]:
+def run_search_trials(self: Any, spec: dict[str, Any]) -> dict[str, Any]:
     """A helper's share of a distributed Optuna study (``parallelism`` > 1)."""
     from geulpi_tasks.models.training import run_search_helper
 
     settings = settings_of(app)
     return run_search_helper(spec, redis_url=settings.redis_url, key_prefix=settings.key_prefix,
-                             heartbeat_s=settings.trial_heartbeat_s)
+                             heartbeat_s=settings.trial_heartbeat_s, worker_name=self.request.hostname)
 
 
 @app.task(name=NIGHTLY_RETRAIN, bind=True, acks_late=True, reject_on_worker_lost=True, track_started=True)

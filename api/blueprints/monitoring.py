@@ -16,6 +16,7 @@ from geulpi_tasks.monitoring.dashboard import build_dashboard
 from geulpi_tasks.monitoring.metrics import (
     CONTENT_TYPE,
     StateCollector,
+    broker_queue_depths,
     configure_metrics_dir,
     instruments,
     render_metrics,
@@ -79,9 +80,13 @@ def _model_arg() -> str | None:
 @bp.get("/metrics")
 def metrics() -> Any:
     s = settings()
+    depths = None
+    if not s.effective_broker_url.startswith(("redis://", "rediss://", "unix://")):
+        celery = current_app.extensions["geulpi"]["celery"]
+        depths = lambda queues: broker_queue_depths(celery.connection_for_read(), queues)  # noqa: E731
     state = None if s.disable_redis else StateCollector(
         _redis(), key_prefix=s.key_prefix, queues=QUEUES, model_names=[s.model_name],
-        accuracy_window_s=s.dashboard_hours * 3600)
+        accuracy_window_s=s.dashboard_hours * 3600, queue_depths=depths)
     return Response(render_metrics(s.effective_metrics_dir, state), mimetype=None, content_type=CONTENT_TYPE)
 
 

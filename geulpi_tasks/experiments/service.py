@@ -31,6 +31,7 @@ from geulpi_tasks.experiments.store import (
     list_experiments as stored_experiments,
 )
 from geulpi_tasks.registry.gates import PromotionGates
+from geulpi_tasks.schemas import MAX_MODEL_VERSION
 from geulpi_tasks.settings import Settings
 
 
@@ -93,7 +94,7 @@ def parse_experiment(payload: Any, *, now: float) -> Experiment:
             raise InvalidInput(f"'{path}.name' must be 1 to 100 characters without ':'.", field=f"{path}.name")
         version = _require(raw, "version", (str, int), "a model version", f"{path}.version")
         version = str(version).strip()
-        if not version.isdigit():
+        if not version.isdigit() or int(version) > MAX_MODEL_VERSION:
             raise InvalidInput(f"'{path}.version' must be a registry version number such as \"2\".",
                                field=f"{path}.version")
         pct = _number(raw, "traffic_percentage", f"{path}.traffic_percentage")

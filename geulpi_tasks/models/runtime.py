@@ -2,8 +2,10 @@
 
 Serving path per request: TF-IDF features computed with the fitted vectorizers' own analyzer, vocabulary and idf
 (scikit-learn's ``transform`` spends ~1 ms per call validating input) → text logits as one sparse product in NumPy →
-forest in ONNX Runtime on one thread → temperature. The scikit-learn forest is kept in the bundle only as
-the reference (parity tests, the naive baseline benchmark, compression) and is not loaded for serving.
+stage-2 model (a RandomForest or an XGBoost booster, see ``onnx_export.py``) in ONNX Runtime on one thread →
+temperature. The fitted stage-2 object is kept in the bundle only as the reference (parity tests, the naive baseline
+benchmark, compression) and is not loaded for serving. The file names still say "forest" for every family, so
+bundles written before XGBoost could be served load unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION, event_text, numeric_features
 from geulpi_tasks.models.event_classifier import TrainedClassifier, apply_temperature
+from geulpi_tasks.models.onnx_export import stage2_family
 from geulpi_tasks.schemas import EventInput
 
 BUNDLE_FORMAT = 1
@@ -30,14 +33,10 @@ _FOREST = "forest.joblib"
 _FOREST_ONNX = "forest.onnx"
 
 
-def export_forest_onnx(model: TrainedClassifier) -> bytes:
-    from skl2onnx import to_onnx
-    from skl2onnx.common.data_types import FloatTensorType
+def export_stage2_onnx(model: TrainedClassifier) -> bytes:
+    from geulpi_tasks.models.onnx_export import stage2_onnx_bytes
 
-    n_inputs = model.forest.n_features_in_
-    onx = to_onnx(model.forest, initial_types=[("x", FloatTensorType([None, n_inputs]))],
-                  options={id(model.forest): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
-    return onx.SerializeToString()
+    return stage2_onnx_bytes(model.forest, int(model.forest.n_features_in_))
 
 
 def _fast_vectorizers(vectorizers: list[Any]) -> list[FastTfidf]:
@@ -49,13 +48,14 @@ def _fast_vectorizers(vectorizers: list[Any]) -> list[FastTfidf]:
 
 
 def save_bundle(model: TrainedClassifier, directory: Path, *, extra_meta: dict[str, Any] | None = None) -> Path:
-    """Write the bundle (reference objects, ONNX forest, metadata); returns the directory."""
+    """Write the bundle (reference objects, ONNX stage-2 model, metadata); returns the directory."""
     directory.mkdir(parents=True, exist_ok=True)
     joblib.dump(model.vectorizer, directory / _VECTORIZER)
     joblib.dump(model.text_model, directory / _TEXT_MODEL)
     joblib.dump(model.forest, directory / _FOREST, compress=3)
-    (directory / _FOREST_ONNX).write_bytes(export_forest_onnx(model))
+    (directory / _FOREST_ONNX).write_bytes(export_stage2_onnx(model))
     meta = {"bundle_format": BUNDLE_FORMAT, "classes": list(model.classes), "temperature": model.temperature,
+            "stage2_family": stage2_family(model.forest), "runtime": "onnxruntime",
             "feature_schema_version": FEATURE_SCHEMA_VERSION, "params": model.params, "metrics": model.metrics,
             **(extra_meta or {})}
     (directory / _META).write_text(json.dumps(meta, indent=2, ensure_ascii=False))
@@ -112,6 +112,8 @@ class ServedClassifier:
     _session: Any
     _input_name: str
     _prob_output: str
+    # Which stage-2 family the ONNX graph holds (bundles older than the field held a RandomForest).
+    family: str = "random_forest"
 
     @classmethod
     def load(cls, directory: Path, *, name: str, version: str) -> "ServedClassifier":
@@ -136,7 +138,7 @@ class ServedClassifier:
                    _coef_t=np.ascontiguousarray(text_model.coef_.T.astype(np.float64)),
                    _intercept=text_model.intercept_.astype(np.float64),
                    _session=session, _input_name=session.get_inputs()[0].name,
-                   _prob_output=outputs[-1])
+                   _prob_output=outputs[-1], family=str(meta.get("stage2_family", "random_forest")))
 
     def _text_probs(self, texts: list[str]) -> np.ndarray:
         logits = np.empty((len(texts), len(self._intercept)))

@@ -33,10 +33,11 @@ from geulpi_tasks.models.event_classifier import (
     expected_calibration_error,
     fit_temperature,
 )
+from geulpi_tasks.models.onnx_export import stage2_family
 from geulpi_tasks.models.runtime import ServedClassifier, save_bundle
 from geulpi_tasks.monitoring.reference import REFERENCE_ARTIFACT, build_reference
 from geulpi_tasks.optimization.request import TrainingRequest, parse_training_request
-from geulpi_tasks.optimization.search import RANDOM_FOREST, SERVABLE_FAMILIES, Stage2Data
+from geulpi_tasks.optimization.search import RANDOM_FOREST, Stage2Data
 from geulpi_tasks.schemas import parse_event
 
 log = logging.getLogger(__name__)
@@ -109,9 +110,13 @@ def fit_text_stage(train: Sequence[dict], val: Sequence[dict], test: Sequence[di
     vectorizer = build_vectorizer(text)
     x_text = vectorizer.fit_transform([event_text(e) for e in tr_events])
     text_model = LogisticRegression(C=text.c, max_iter=3000, random_state=seed)
-    n_splits = int(min(5, np.bincount(y_tr).min())) if len(y_tr) else 0
-    if n_splits < 2:
-        raise InvalidInput("Every label needs at least two training events.", field="training_data")
+    # Every class must be learnable: stage 2 and the metrics have one column per class of the model type.
+    counts = np.bincount(y_tr, minlength=len(classes))
+    scarce = [c for c, n in zip(classes, counts) if n < 2]
+    if scarce:
+        raise InvalidInput(f"Every label needs at least two training events; too few for {', '.join(scarce)}.",
+                           field="training_data")
+    n_splits = int(min(5, counts.min()))
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     oof = cross_val_predict(text_model, x_text, y_tr, cv=folds, method="predict_proba")
     text_model.fit(x_text, y_tr)
@@ -135,8 +140,8 @@ def _full_columns(probs: np.ndarray, present: np.ndarray, n_classes: int) -> np.
 
 # --------------------------------------------------------------------------------------------------------- metrics
 def measure_runtime(bundle: Path, model: TrainedClassifier, test_rows: Sequence[dict]) -> dict[str, float]:
-    """Single-event latency p50 through the served runtime (ONNX) and through scikit-learn, batch throughput of the
-    served runtime, and the serialized bundle size."""
+    """Single-event latency p50 through the served runtime (ONNX) and through the reference model (scikit-learn /
+    XGBoost's own predict_proba), batch throughput of the served runtime, and the serialized bundle size."""
     served = ServedClassifier.load(bundle, name="candidate", version="0")
     events = [parse_event(r) for r in test_rows]
     sample = [events[i % len(events)] for i in range(LATENCY_EVENTS)]
@@ -167,7 +172,8 @@ def measure_runtime(bundle: Path, model: TrainedClassifier, test_rows: Sequence[
 # ---------------------------------------------------------------------------------------------------------- stage 2
 def _select_stage2(request: TrainingRequest, data: Stage2Data, *, job_id: str, seed: int, redis_url: str,
                    redis_client: Any, key_prefix: str, heartbeat_s: float, progress: Progress,
-                   spawn_helpers: SpawnHelpers | None) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+                   spawn_helpers: SpawnHelpers | None, worker_name: str | None = None
+                   ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """(fitted stage-2 model, its params, a report of how it was chosen)."""
     from geulpi_tasks.optimization.search import build_estimator, params_from_trial_params
 
@@ -200,31 +206,21 @@ def _select_stage2(request: TrainingRequest, data: Stage2Data, *, job_id: str, s
         spawn_helpers(spec, request.parallelism - 1)
     objective = make_objective(data, families=request.families, multi_objective=request.multi_objective, seed=seed)
     run = run_study_worker(study, objective, n_trials=request.n_optimization_trials, redis_client=redis_client,
-                           key_prefix=key_prefix, heartbeat_s=heartbeat_s, wait_for_others=True, progress=progress)
+                           key_prefix=key_prefix, heartbeat_s=heartbeat_s, wait_for_others=True, progress=progress,
+                           worker_name=worker_name)
     summary = summarize_study(study, multi_objective=request.multi_objective)
     summary.update(mode="multi_objective" if request.multi_objective else "optuna", study_name=study_name,
                    parallelism=request.parallelism, search_wall_seconds=run["wall_seconds"],
                    stale_trials_failed=run["stale_failed"], pruner=None if request.multi_objective else request.pruner)
     family, params = params_from_trial_params(summary["best_params"])
-    if family not in SERVABLE_FAMILIES:
-        # The served runtime needs ONNX; keep the best servable trial and say why.
-        servable = [t for t in study.get_trials(deepcopy=False) if t.values is not None
-                    and params_from_trial_params(t.params)[0] in SERVABLE_FAMILIES]
-        if not servable:
-            raise InvalidInput("No RandomForest trial completed, and only RandomForest can be served (ONNX); "
-                               "include 'random_forest' in 'families' or raise n_optimization_trials.",
-                               field="families")
-        alt = max(servable, key=lambda t: t.values[0])
-        summary["served_choice"] = (f"Best trial {summary['best_trial']} is {family} (accuracy "
-                                    f"{summary['best_value']:.4f}), which the ONNX runtime here cannot serve; "
-                                    f"serving RandomForest trial {alt.number} (accuracy {alt.values[0]:.4f}).")
-        family, params = params_from_trial_params(alt.params)
+    # Every search family converts to ONNX (XGBoost through onnxmltools), so the best trial is what gets served.
     progress({"phase": "refit", "trial": request.n_optimization_trials, "n_trials": request.n_optimization_trials,
               "best_value": summary["best_value"]})
     return build_estimator(family, params, seed=seed, n_jobs=-1), {"family": family, **params}, summary
 
 
-def run_search_helper(spec: dict[str, Any], *, redis_url: str, key_prefix: str, heartbeat_s: float) -> dict[str, Any]:
+def run_search_helper(spec: dict[str, Any], *, redis_url: str, key_prefix: str, heartbeat_s: float,
+                      worker_name: str | None = None) -> dict[str, Any]:
     """A helper worker's share of a distributed study: load the job's stage-2 data and run trials until nothing is
     left to claim. Returns what it ran; a study that is already done returns at once."""
     import redis
@@ -237,12 +233,14 @@ def run_search_helper(spec: dict[str, Any], *, redis_url: str, key_prefix: str, 
     if payload is None:
         return {"study_name": spec["study_name"], "trials_run": 0, "note": "job data expired or job finished"}
     data = Stage2Data.from_bytes(payload if isinstance(payload, bytes) else payload.encode("latin-1"))
+    # Sampler unseeded: seeded like the coordinator, a helper would propose the coordinator's own trials again.
     study = create_study(spec["study_name"], journal_storage(redis_url, key_prefix),
-                         multi_objective=spec["multi_objective"], seed=spec["seed"], pruner=spec["pruner"])
+                         multi_objective=spec["multi_objective"], seed=None, pruner=spec["pruner"])
     objective = make_objective(data, families=spec["families"], multi_objective=spec["multi_objective"],
                                seed=spec["seed"])
     run = run_study_worker(study, objective, n_trials=int(spec["n_trials"]), redis_client=client,
-                           key_prefix=key_prefix, heartbeat_s=heartbeat_s, wait_for_others=False)
+                           key_prefix=key_prefix, heartbeat_s=heartbeat_s, wait_for_others=False,
+                           worker_name=worker_name)
     return {"study_name": spec["study_name"], **run}
 
 
@@ -287,9 +285,10 @@ def _promote(request: TrainingRequest, tracking_uri: str, name: str, version: st
 def run_training_job(request: dict[str, Any], *, job_id: str, tracking_uri: str, artifact_root: Path,
                      redis_url: str, key_prefix: str, progress: Progress, seed: int = 7,
                      default_samples: int = DEFAULT_SAMPLES, heartbeat_s: float = 5.0, gates: Any = None,
-                     spawn_helpers: SpawnHelpers | None = None) -> dict[str, Any]:
+                     spawn_helpers: SpawnHelpers | None = None, worker_name: str | None = None) -> dict[str, Any]:
     """Train, measure on the held-out test split, register (and auto-promote if asked) one version.
 
+    ``worker_name`` (the Celery hostname) is recorded on the search trials this worker runs.
     Returns ``{jobId, model_name, version, semver, status, metrics, search, data, promotion, ...}``. Idempotent by
     ``job_id`` (see the module docstring). Raises InvalidInput for a bad request, Unavailable when the registry
     or Redis cannot be reached.
@@ -311,7 +310,7 @@ def run_training_job(request: dict[str, Any], *, job_id: str, tracking_uri: str,
         return _run_leased(req, client, state_key, attempt, job_id=job_id, tracking_uri=tracking_uri,
                            artifact_root=artifact_root, redis_url=redis_url, key_prefix=key_prefix,
                            progress=progress, seed=seed, default_samples=default_samples, heartbeat_s=heartbeat_s,
-                           gates=gates, spawn_helpers=spawn_helpers)
+                           gates=gates, spawn_helpers=spawn_helpers, worker_name=worker_name)
 
 
 class JobLease:
@@ -360,7 +359,7 @@ class JobLease:
 def _run_leased(req: TrainingRequest, client: Any, state_key: str, attempt: int, *, job_id: str,
                 tracking_uri: str, artifact_root: Path, redis_url: str, key_prefix: str, progress: Progress,
                 seed: int, default_samples: int, heartbeat_s: float, gates: Any,
-                spawn_helpers: SpawnHelpers | None) -> dict[str, Any]:
+                spawn_helpers: SpawnHelpers | None, worker_name: str | None = None) -> dict[str, Any]:
     stored = client.hget(state_key, "result")
     if stored is not None:
         return {**json.loads(stored), "redelivered": True}
@@ -388,7 +387,7 @@ def _run_leased(req: TrainingRequest, client: Any, state_key: str, attempt: int,
     client.set(job_key(key_prefix, job_id, "stage2"), data.to_bytes(), ex=STAGE2_TTL_S)
     stage2, stage2_params, search = _select_stage2(
         req, data, job_id=job_id, seed=seed, redis_url=redis_url, redis_client=client, key_prefix=key_prefix,
-        heartbeat_s=heartbeat_s, progress=progress, spawn_helpers=spawn_helpers)
+        heartbeat_s=heartbeat_s, progress=progress, spawn_helpers=spawn_helpers, worker_name=worker_name)
     progress({"phase": "fit", "trial": req.n_optimization_trials, "n_trials": req.n_optimization_trials,
               "best_value": search.get("best_value")})
     if not req.automl:  # AutoML returns its model fitted (refit on all data when the budget allowed)
@@ -401,6 +400,9 @@ def _run_leased(req: TrainingRequest, client: Any, state_key: str, attempt: int,
         pruned = prune_forest(stage2, data.x_val, data.y_val, tolerance=req.prune_tolerance, x_test=data.x_test,
                               y_test=data.y_test)
         stage2, compression = pruned.forest, pruned.report
+    elif req.prune_trees:
+        compression = {"skipped": f"Tree pruning drops whole trees of a forest; the {stage2_family(stage2)} model "
+                                  "chosen here has no independent trees to drop."}
     progress({"phase": "evaluate", "trial": None, "n_trials": None, "best_value": search.get("best_value")})
     temperature = fit_temperature(stage2.predict_proba(data.x_val), data.y_val)
     raw_test = stage2.predict_proba(data.x_test)
@@ -408,8 +410,9 @@ def _run_leased(req: TrainingRequest, client: Any, state_key: str, attempt: int,
     metrics["ece_uncalibrated"] = expected_calibration_error(raw_test, data.y_test)
     model = TrainedClassifier(vectorizer=vectorizer, text_model=text_model, forest=stage2, temperature=temperature,
                               classes=req.classes)
-    params = {"model_type": name, "stage2": stage2_params, "text": {**TextParams().__dict__,
-                                                                    "char_ngrams": list(TextParams().char_ngrams)},
+    params = {"model_type": name, "stage2_family": stage2_family(stage2), "served_runtime": "onnxruntime",
+              "stage2": stage2_params,
+              "text": {**TextParams().__dict__, "char_ngrams": list(TextParams().char_ngrams)},
               "temperature": temperature, "seed": seed, "feature_schema_version": FEATURE_SCHEMA_VERSION,
               "optimize": req.optimize, "automl": req.automl, "n_optimization_trials": req.n_optimization_trials,
               "parallelism": req.parallelism, "multi_objective": req.multi_objective, "prune_trees": req.prune_trees}

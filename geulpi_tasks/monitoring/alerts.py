@@ -79,9 +79,9 @@ def validate_alert(alert: Alert) -> None:
     """Raise InvalidInput/InvalidValue naming the field when a rule cannot be evaluated."""
     if not isinstance(alert.name, str) or not _NAME.match(alert.name):
         raise InvalidInput("'name' must be 1-100 characters: letters, digits, '_', '.', ':' or '-'.", field="name")
-    if alert.metric_name not in METRICS:
+    if not isinstance(alert.metric_name, str) or alert.metric_name not in METRICS:
         raise InvalidInput(f"'metric_name' must be one of {', '.join(METRICS)}.", field="metric_name")
-    if alert.condition not in CONDITIONS:
+    if not isinstance(alert.condition, str) or alert.condition not in CONDITIONS:
         raise InvalidInput(f"'condition' must be one of {' '.join(CONDITIONS)}.", field="condition")
     for name in ("threshold", "window_seconds", "for_seconds"):
         value = getattr(alert, name)
@@ -91,13 +91,13 @@ def validate_alert(alert: Alert) -> None:
         raise InvalidValue("'window_seconds' must be between 1 and 604800.", field="window_seconds")
     if not 0 <= alert.for_seconds <= 86400:
         raise InvalidValue("'for_seconds' must be between 0 and 86400.", field="for_seconds")
-    if alert.severity not in {s.value for s in Severity}:
+    if not isinstance(alert.severity, str) or alert.severity not in {s.value for s in Severity}:
         raise InvalidInput("'severity' must be info, warning or critical.", field="severity")
     if not isinstance(alert.message_template, str) or not 1 <= len(alert.message_template) <= 500:
         raise InvalidInput("'message_template' must be a string of 1-500 characters.", field="message_template")
     try:
         alert.render(0.5, "model")
-    except (KeyError, IndexError, ValueError, AttributeError) as err:
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as err:
         raise InvalidValue(f"'message_template' cannot be rendered ({type(err).__name__}: {err}); use the fields "
                            "value, threshold, name, metric_name, condition, model_name, severity.",
                            field="message_template") from err

@@ -13,9 +13,10 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import socket
 import time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -36,6 +37,17 @@ _PRIORITY_SEP = "\x06\x16"
 _PRIORITY_STEPS = (0, 3, 6, 9)
 
 
+# Containers sharing one metrics volume each number their processes from 1, so a bare pid would make two
+# processes write the same file; the host name (a container's id) keeps the file names distinct.
+_HOST_TAG = socket.gethostname().replace("_", "-") or "host"
+_identifier_installed = False
+
+
+def process_identifier() -> str:
+    """This process's part of its metrics file names: distinct across hosts/containers sharing the directory."""
+    return f"{_HOST_TAG}-{os.getpid()}"
+
+
 def configure_metrics_dir(path: Path, *, wipe: bool = False) -> Path:
     """Put this process in multiprocess mode on ``path`` (created; emptied first when ``wipe``)."""
     path.mkdir(parents=True, exist_ok=True)
@@ -44,10 +56,14 @@ def configure_metrics_dir(path: Path, *, wipe: bool = False) -> Path:
             stale.unlink()
     # prometheus-client reads the directory from the environment; children inherit it.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
-    if values.ValueClass is values.MutexValue:
-        values.ValueClass = values.MultiProcessValue()
+    global _identifier_installed
+    # Not only when still single-process: prometheus-client switches itself to pid-named files at import when
+    # PROMETHEUS_MULTIPROC_DIR is already in the environment (every child and container), which must be replaced too.
+    if not _identifier_installed:
+        values.ValueClass = values.MultiProcessValue(process_identifier)
         # Close the mmapped files before interpreter teardown rather than leaving them to the garbage collector.
         atexit.register(values.close_all_multiprocess_files)
+        _identifier_installed = True
     return path
 
 
@@ -82,8 +98,10 @@ class StateCollector:
     """Scrape-time gauges from Redis: queue depth per queue, drift scores, online accuracy per version."""
 
     def __init__(self, redis: Any, *, key_prefix: str, queues: Sequence[str], model_names: Sequence[str],
-                 accuracy_window_s: float):
+                 accuracy_window_s: float, queue_depths: Callable[[Sequence[str]], list[float]] | None = None):
         self.redis = redis
+        # Non-Redis brokers (RabbitMQ) know their own queue lengths; None reads Celery's Redis lists.
+        self.queue_depths = queue_depths
         self.key_prefix = key_prefix
         self.queues = queues
         self.model_names = model_names
@@ -104,14 +122,8 @@ class StateCollector:
 
     def _families(self) -> list[Metric]:
         depth = GaugeMetricFamily("geulpi_queue_depth", "Messages waiting in each Celery queue.", labels=["queue"])
-        pipe = self.redis.pipeline(transaction=False)
-        for queue in self.queues:
-            for pri in _PRIORITY_STEPS:
-                pipe.llen(queue if pri == 0 else f"{queue}{_PRIORITY_SEP}{pri}")
-        lengths = pipe.execute()
-        steps = len(_PRIORITY_STEPS)
-        for i, queue in enumerate(self.queues):
-            depth.add_metric([queue], float(sum(lengths[i * steps:(i + 1) * steps])))
+        for queue, length in zip(self.queues, self._depths()):
+            depth.add_metric([queue], float(length))
         drift = GaugeMetricFamily("ml_drift_score", "Latest drift scan: share of drifted features (feature) and "
                                   "Jensen-Shannon distance of the predicted class mix (prediction).",
                                   labels=["model_name", "drift_type"])
@@ -128,6 +140,44 @@ class StateCollector:
                                                              since=since).items()):
                 accuracy.add_metric([model_name, version], tally["accuracy"])
         return [depth, drift, accuracy]
+
+
+    def _depths(self) -> list[float]:
+        if self.queue_depths is not None:
+            return self.queue_depths(self.queues)
+        pipe = self.redis.pipeline(transaction=False)
+        for queue in self.queues:
+            for pri in _PRIORITY_STEPS:
+                pipe.llen(queue if pri == 0 else f"{queue}{_PRIORITY_SEP}{pri}")
+        lengths = pipe.execute()
+        steps = len(_PRIORITY_STEPS)
+        return [float(sum(lengths[i * steps:(i + 1) * steps])) for i in range(len(self.queues))]
+
+
+def broker_queue_depths(connection: Any, queues: Sequence[str]) -> list[float]:
+    """Messages ready in each queue, asked of the broker itself (a passive declare; missing queue -> 0).
+
+    A broker that does not answer yields NaN for every queue, so the scrape still serves everything else.
+    """
+    depths: list[float] = []
+    try:
+        with connection as conn:
+            conn.ensure_connection(max_retries=1)
+            for queue in queues:
+                channel = conn.channel()
+                try:
+                    depths.append(float(channel.queue_declare(queue=queue, passive=True).message_count))
+                except conn.channel_errors:  # the queue was never declared: nothing waits in it
+                    depths.append(0.0)
+                finally:
+                    try:
+                        channel.close()
+                    except conn.channel_errors + conn.connection_errors:
+                        pass
+    except Exception as err:  # noqa: BLE001 - any broker fault must not fail the scrape
+        log.warning("queue depth unavailable from the broker: %s", err)
+        return [float("nan")] * len(queues)
+    return depths
 
 
 def render_metrics(metrics_dir: Path, state: StateCollector | None) -> bytes:

@@ -24,8 +24,8 @@ from geulpi_tasks.optimization.search import XGBOOST, build_estimator, suggest_p
 
 AUTOML_FAMILIES: tuple[str, ...] = ("logistic_regression", "random_forest", "extra_trees", "hist_gradient_boosting",
                                     "xgboost")
-# Families the served ONNX runtime can export (skl2onnx converters present).
-EXPORTABLE_FAMILIES: tuple[str, ...] = ("random_forest", "extra_trees")
+# Families the served ONNX runtime can export (skl2onnx converters; XGBoost through onnxmltools').
+EXPORTABLE_FAMILIES: tuple[str, ...] = ("random_forest", "extra_trees", "xgboost")
 MAX_BUDGET_MINUTES = 24 * 60
 
 

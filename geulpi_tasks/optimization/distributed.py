@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 OWNER_ATTR = "geulpi_owner"
 RETRY_OF_ATTR = "geulpi_retry_of"
+# Names the training worker (its Celery hostname) that ran a trial, so a job's result can say who did what.
+WORKER_ATTR = "geulpi_worker"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
@@ -118,11 +120,12 @@ def count_trials(study: optuna.Study) -> dict[str, int]:
 def run_study_worker(study: optuna.Study, objective: Callable[[optuna.Trial], Any], *, n_trials: int,
                      redis_client: Any, key_prefix: str, heartbeat_s: float, wait_for_others: bool,
                      progress: Callable[[dict[str, Any]], None] | None = None, max_wait_s: float = 3600.0,
-                     owner: str | None = None) -> dict[str, Any]:
+                     owner: str | None = None, worker_name: str | None = None) -> dict[str, Any]:
     """Run trials of ``study`` until it holds ``n_trials`` finished trials (see the module contract).
 
-    Returns ``{"owner", "trials_run", "stale_failed", "wall_seconds"}``. Raises ``Timeout`` when the coordinating
-    worker waited more than ``max_wait_s`` for other workers' running trials.
+    ``worker_name`` (the Celery hostname, when known) is stored on each trial as ``WORKER_ATTR``. Returns
+    ``{"owner", "worker", "trials_run", "stale_failed", "wall_seconds"}``. Raises ``Timeout`` when the
+    coordinating worker waited more than ``max_wait_s`` for other workers' running trials.
     """
     owner = owner or uuid.uuid4().hex
     started = time.perf_counter()
@@ -131,6 +134,8 @@ def run_study_worker(study: optuna.Study, objective: Callable[[optuna.Trial], An
 
     def owned_objective(trial: optuna.Trial) -> Any:
         trial.set_user_attr(OWNER_ATTR, owner)
+        if worker_name:
+            trial.set_user_attr(WORKER_ATTR, worker_name)
         return objective(trial)
 
     def report() -> None:
@@ -165,5 +170,5 @@ def run_study_worker(study: optuna.Study, objective: Callable[[optuna.Trial], An
                 raise Timeout(f"Trials of study '{study.study_name}' were still running after {max_wait_s:g} s; "
                               "check the training workers.")
             time.sleep(min(0.5, heartbeat_s / 2))
-    return {"owner": owner, "trials_run": ran, "stale_failed": stale,
+    return {"owner": owner, "worker": worker_name, "trials_run": ran, "stale_failed": stale,
             "wall_seconds": round(time.perf_counter() - started, 3)}

@@ -3,7 +3,7 @@ answer 400 before anything is enqueued and the task can parse the same body agai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from geulpi_tasks.errors import InvalidInput, InvalidValue
@@ -102,6 +102,13 @@ def parse_training_request(body: Any) -> TrainingRequest:
     """A checked ``TrainingRequest``; InvalidInput names the offending field (400)."""
     if not isinstance(body, dict):
         raise InvalidInput("The request body must be a JSON object.", field="body")
+    # Unknown fields are refused, not ignored: in particular a model path or artifact URI, since models are
+    # trained from data and served only from the registry.
+    unknown = sorted(set(body) - {f.name for f in fields(TrainingRequest)})
+    if unknown:
+        raise InvalidInput(f"Unknown field '{unknown[0]}' in the training request; models are trained from data "
+                           "and loaded only from the registry, never from a path or URI.", field=unknown[0],
+                           code="unknown_field")
     model_type = body.get("model_type")
     if model_type not in MODEL_TYPES:
         raise InvalidInput(f"Unknown 'model_type' {model_type!r}; use one of {', '.join(MODEL_TYPES)}.",

@@ -21,12 +21,13 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold
 
 from geulpi_tasks.errors import InvalidInput
+from geulpi_tasks.optimization.distributed import WORKER_ATTR
 
 RANDOM_FOREST = "random_forest"
 XGBOOST = "xgboost"
 FAMILIES: tuple[str, ...] = (RANDOM_FOREST, XGBOOST)
-# Families whose fitted model converts to ONNX for the served runtime (skl2onnx has no XGBoost converter here).
-SERVABLE_FAMILIES: tuple[str, ...] = (RANDOM_FOREST,)
+# Families whose fitted model converts to ONNX for the served runtime (XGBoost through onnxmltools' converter).
+SERVABLE_FAMILIES: tuple[str, ...] = (RANDOM_FOREST, XGBOOST)
 PRUNERS = ("median", "successive_halving", "none")
 # A Pareto trial within this much accuracy of the most accurate Pareto trial counts as "as accurate".
 PARETO_ACCURACY_SLACK = 0.005
@@ -103,12 +104,9 @@ def build_estimator(family: str, params: dict[str, Any], *, seed: int, n_jobs: i
 
 def onnx_bytes(model: Any, n_features: int) -> bytes:
     """The model exported the way the served runtime exports it (probabilities as a plain tensor)."""
-    from skl2onnx import to_onnx
-    from skl2onnx.common.data_types import FloatTensorType
+    from geulpi_tasks.models.onnx_export import stage2_onnx_bytes
 
-    onx = to_onnx(model, initial_types=[("x", FloatTensorType([None, n_features]))],
-                  options={id(model): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
-    return onx.SerializeToString()
+    return stage2_onnx_bytes(model, n_features)
 
 
 def onnx_session(payload: bytes) -> Any:
@@ -195,8 +193,10 @@ def make_objective(data: Stage2Data, *, families: Sequence[str], multi_objective
     return objective
 
 
-def create_study(name: str, storage: Any, *, multi_objective: bool, seed: int, pruner: str) -> optuna.Study:
-    """Create or load (same name → same study, so a redelivered job continues it) a study."""
+def create_study(name: str, storage: Any, *, multi_objective: bool, seed: int | None, pruner: str) -> optuna.Study:
+    """Create or load (same name → same study, so a redelivered job continues it) a study. ``seed`` seeds this
+    process's sampler only; helpers of a distributed study pass None, else every worker would draw the same
+    start-up parameters."""
     sampler: optuna.samplers.BaseSampler
     if multi_objective:
         sampler = optuna.samplers.NSGAIISampler(seed=seed)
@@ -209,7 +209,8 @@ def create_study(name: str, storage: Any, *, multi_objective: bool, seed: int, p
 
 def _trial_row(t: optuna.trial.FrozenTrial) -> dict[str, Any]:
     row: dict[str, Any] = {"number": t.number, "state": t.state.name, "params": t.params,
-                           "family": t.user_attrs.get("family") or params_from_trial_params(t.params)[0]}
+                           "family": t.user_attrs.get("family") or params_from_trial_params(t.params)[0],
+                           "worker": t.user_attrs.get(WORKER_ATTR)}
     if t.values is not None:
         row["values"] = list(t.values)
     if t.datetime_start and t.datetime_complete:
@@ -228,7 +229,13 @@ def summarize_study(study: optuna.Study, *, multi_objective: bool) -> dict[str, 
     if not complete:
         raise InvalidInput("No trial completed; raise n_optimization_trials or relax the search.",
                            field="n_optimization_trials")
-    summary: dict[str, Any] = {"trial_counts": counts, "trials": [_trial_row(t) for t in trials]}
+    by_worker: dict[str, int] = {}
+    for t in trials:
+        if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
+            worker = str(t.user_attrs.get(WORKER_ATTR, "unknown"))
+            by_worker[worker] = by_worker.get(worker, 0) + 1
+    summary: dict[str, Any] = {"trial_counts": counts, "trials_by_worker": by_worker,
+                               "trials": [_trial_row(t) for t in trials]}
     if not multi_objective:
         best = study.best_trial
         summary.update(best_trial=best.number, best_value=float(study.best_value), best_params=best.params,

@@ -21,6 +21,7 @@ from typing import Any
 
 from geulpi_tasks.errors import Conflict, InvalidInput, NotFound, Unavailable
 from geulpi_tasks.registry.store import PRODUCTION_ALIAS, Stage, client_for
+from geulpi_tasks.schemas import MAX_MODEL_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,8 @@ def get_registered_model(tracking_uri: str, name: str) -> Any:
 def get_version(tracking_uri: str, name: str, version: Any) -> Any:
     """One model version; InvalidInput for a non-numeric version, NotFound when it does not exist."""
     text = str(version).strip() if version is not None else ""
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidInput("'version' must be a positive integer.", field="version")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_MODEL_VERSION:
+        raise InvalidInput(f"'version' must be an integer from 1 to {MAX_MODEL_VERSION}.", field="version")
     get_registered_model(tracking_uri, name)
     return _mlflow_call(f"Version {text} of model '{name}'", client_for(tracking_uri).get_model_version,
                         name, str(int(text)))

@@ -25,7 +25,7 @@ from geulpi_tasks.registry.store import (
     promote_to_production,
     register_bundle,
 )
-from tests.conftest import WorkerProcess
+from tests.conftest import WorkerProcess, keyed_client
 from workers.celery_app import create_celery
 
 USERS = 160
@@ -61,7 +61,7 @@ def ab_env(base_settings, production_model, tmp_path_factory):  # type: ignore[n
     try:
         worker.wait_ready(celery)
         app = create_app(settings, celery=celery)
-        yield settings, app.test_client(), state
+        yield settings, keyed_client(app), state
     finally:
         worker.stop()
         stop_redis_server(state["redis_proc"])

@@ -302,3 +302,11 @@ def test_cli_lists_promotes_and_rolls_back_through_the_domain(base_settings, two
     assert main(["models", "promote", "99", "Staging", "--name", name], settings=base_settings) == 2
     assert json.loads(capsys.readouterr().err)["error"]["code"] == "not_found"
     assert promote_version(base_settings.effective_tracking_uri, name, v2, "Staging")["stage"] == "Staging"
+
+
+def test_cli_train_checks_the_request_like_the_api(base_settings, capsys):
+    from geulpi_tasks.cli import main
+
+    assert main(["models", "train", "--families", "svm"], settings=base_settings) == 2
+    error = json.loads(capsys.readouterr().err)["error"]
+    assert error["code"] == "invalid_input" and error["details"]["field"] == "families"

@@ -1,0 +1,34 @@
+"""What Flower and worker logs show of a task's arguments: short, valid JSON."""
+
+import json
+
+from workers.task_repr import MAX_REPR_CHARS, args_repr
+
+
+def test_small_arguments_are_plain_json():
+    args = [{"title": "치과 예약 🦷", "eventId": "e-1", "duration": 30}]
+    assert json.loads(args_repr(args)) == args
+    assert "치과" in args_repr(args)  # readable, not \\uXXXX escapes
+
+
+def test_long_lists_keep_a_few_items_and_the_count():
+    events = [{"title": f"event {i}"} for i in range(1000)]
+    shown = json.loads(args_repr([events]))
+    assert shown[0][:2] == events[:2] and shown[0][-1] == "... 1000 items in all"
+
+
+def test_huge_training_data_stays_under_the_limit_and_valid_json():
+    request = {"model_type": "event_classifier", "n_optimization_trials": 5,
+               "training_data": [{"title": "x" * 5000, "category": "WORK"}] * 20_000}
+    text = args_repr([request])
+    assert len(text) <= MAX_REPR_CHARS
+    shown = json.loads(text)[0]
+    assert shown["model_type"] == "event_classifier" and shown["n_optimization_trials"] == 5
+    assert shown["training_data"][-1] == "... 20000 items in all"
+    assert shown["training_data"][0]["title"].endswith("(5000 chars)")
+
+
+def test_arguments_too_wide_even_when_shrunk_are_summarised():
+    wide = [{f"field_{i}": i for i in range(500)}]
+    assert json.loads(args_repr(wide)) == {"truncated": True, "chars": len(json.dumps(
+        [{f"field_{i}": i for i in range(500)}], separators=(", ", ": ")))}
