@@ -28,7 +28,9 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
     app = Flask("geulpi_api")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    gateway = TaskGateway(celery, key_prefix=settings.key_prefix, in_process=settings.disable_redis)
+    gateway = TaskGateway(celery, key_prefix=settings.key_prefix, in_process=settings.disable_redis,
+                          breaker_cooldown_s=settings.breaker_cooldown_s,
+                          ping_timeout_s=settings.health_ping_timeout_s)
     app.extensions["geulpi"] = {"settings": settings, "celery": celery, "gateway": gateway}
     register_auth(app, settings)
 

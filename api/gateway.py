@@ -10,10 +10,12 @@ import uuid
 from typing import Any
 
 from celery import Celery
+from celery.exceptions import TaskRevokedError
 from celery.exceptions import TimeoutError as CeleryTimeout
 from celery.result import AsyncResult
 from kombu.exceptions import LimitExceeded, OperationalError
 
+from api.breaker import QueueBreaker
 from geulpi_tasks.errors import NotFound, RemoteError, Timeout, Unavailable, error_from_dict
 from workers.task_repr import args_repr
 
@@ -47,8 +49,11 @@ def _confirmed_pool(celery: Celery) -> Any:
 
 
 class TaskGateway:
-    def __init__(self, celery: Celery, *, key_prefix: str, in_process: bool = False):
+    def __init__(self, celery: Celery, *, key_prefix: str, in_process: bool = False,
+                 breaker_cooldown_s: float = 2.0, ping_timeout_s: float = 1.0):
         self.celery = celery
+        self.ping_timeout_s = ping_timeout_s
+        self.breaker = QueueBreaker(breaker_cooldown_s, alive=self.queue_has_worker)
         self.in_process = in_process
         self._submitted_prefix = f"{key_prefix}:tasks:submitted:"
         self._local: dict[str, Any] = {}  # in-process mode only: results of tasks run here
@@ -58,15 +63,18 @@ class TaskGateway:
         """Publish and wait for the result; raises the task's own domain error, Unavailable or Timeout."""
         if self.in_process:
             return self._run_here(name, args)
+        queue = name.split(".")[1] if name.count(".") >= 2 else "task"
+        self.breaker.before_call(queue)
         task_id = str(uuid.uuid4())
         try:
             # An unanswered sync call expires with its timeout, so a worker coming back later skips it.
             result = self.celery.send_task(name, args=args, task_id=task_id, expires=timeout,
                                            **self._publish_options(args))
             return result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
-        except CeleryTimeout as err:
+        except (CeleryTimeout, TaskRevokedError) as err:
+            # TaskRevokedError: the call expired in the queue before a worker took it, the same "no answer".
             self._remember(task_id)
-            queue = name.split(".")[1] if name.count(".") >= 2 else "task"
+            self.breaker.timed_out(queue)
             raise Timeout(f"No {queue} worker answered within {timeout:g} s; the request was not processed "
                           "(retry, or use ?async=true and poll /tasks/<taskId>).",
                           details={"taskId": task_id, "timeoutSeconds": timeout}) from err
@@ -82,6 +90,12 @@ class TaskGateway:
                 raise Unavailable("The result backend is unreachable; retry shortly.",
                                   details={"dependency": "result_backend"}) from err
             raise
+
+    def queue_has_worker(self, queue: str) -> bool:
+        """True as soon as one worker of ``queue`` answers a ping (workers are named ``<queue>@host``)."""
+        replies = self.celery.control.ping(timeout=self.ping_timeout_s, pattern=f"{queue}@*", matcher="glob",
+                                           limit=1)
+        return bool(replies)
 
     def submit(self, name: str, args: list[Any]) -> str:
         """Publish without waiting; the id can be polled with ``status``."""

@@ -35,6 +35,8 @@ class Settings:
     review_threshold: float = 0.7
     # How long a synchronous HTTP call waits for a worker before answering 504.
     sync_timeout_s: float = 10.0
+    # After a sync call on a queue timed out, further calls on it answer 503 at once for this long (seconds).
+    breaker_cooldown_s: float = 2.0
     # Largest batch accepted by /v2/classify-events.
     max_batch_size: int = 1000
     # Largest request body the API reads (bytes).
@@ -103,6 +105,8 @@ class Settings:
     training_samples: int = 6000
     # Training: a distributed-search worker refreshes its liveness key this often; 3 missed beats = dead (seconds).
     trial_heartbeat_s: float = 5.0
+    # How long a training job waits for Redis to come back after an outage before it fails (seconds, per outage).
+    training_outage_wait_s: float = 300.0
     # Nightly retraining: UTC time of day Beat starts it ("HH:MM").
     retrain_at: str = "02:00"
     # Nightly retraining: Optuna trials of the nightly job.
@@ -189,6 +193,8 @@ ENVIRONMENT: dict[str, tuple[str, str, str]] = {
     "GEULPI_MODEL_NAME": ("model_name", "event_classifier", "Registered model served for classification."),
     "GEULPI_REVIEW_THRESHOLD": ("review_threshold", "0.7", "needsReview is true below this confidence."),
     "GEULPI_SYNC_TIMEOUT": ("sync_timeout_s", "10", "Seconds a synchronous call waits before answering 504."),
+    "GEULPI_BREAKER_COOLDOWN": ("breaker_cooldown_s", "2",
+                                "After a sync call timed out, calls on that queue answer 503 at once this long."),
     "GEULPI_MAX_BATCH": ("max_batch_size", "1000", "Most events in one /v2/classify-events call."),
     "GEULPI_MAX_REQUEST_BYTES": ("max_request_bytes", "2097152", "Largest request body accepted (413 above)."),
     "DISABLE_REDIS": ("disable_redis", "false", "API alone, tasks run in-process (limited: no Beat, no shared state)."),
@@ -227,6 +233,8 @@ ENVIRONMENT: dict[str, tuple[str, str, str]] = {
     "GEULPI_DASHBOARD_HOURS": ("dashboard_hours", "24", "Hours of history the monitoring dashboard summarises."),
     "GEULPI_TRAINING_SAMPLES": ("training_samples", "6000", "Generated events per training job without training_data."),
     "GEULPI_TRIAL_HEARTBEAT_S": ("trial_heartbeat_s", "5", "Seconds between search-worker heartbeats; 3 missed = trial retried."),
+    "GEULPI_TRAINING_OUTAGE_WAIT": ("training_outage_wait_s", "300",
+                                    "Seconds a training job waits for Redis to return after an outage, then fails."),
     "GEULPI_RETRAIN_AT": ("retrain_at", "02:00", "UTC time (HH:MM) of Beat's nightly retraining."),
     "GEULPI_RETRAIN_TRIALS": ("retrain_trials", "20", "Optuna trials of the nightly retraining job."),
     "GEULPI_API_KEYS": ("api_keys", "(scripts/start: generated)",

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
+
+from kombu.exceptions import OperationalError
 
 from geulpi_tasks.registry.bootstrap import ensure_production_model
 from workers.celery_app import app, settings_of
 from workers.inference_tasks import domain_errors
 from workers.task_names import ENSURE_PRODUCTION_MODEL, NIGHTLY_RETRAIN, RUN_SEARCH_TRIALS, TRAIN_MODEL
+
+log = logging.getLogger(__name__)
 
 
 @app.task(name=ENSURE_PRODUCTION_MODEL, acks_late=True, reject_on_worker_lost=True, track_started=True)
@@ -36,24 +41,29 @@ def train_model(self: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_job(task: Any, request: dict[str, Any]) -> dict[str, Any]:
-    from geulpi_tasks.models.training import run_training_job
+    from geulpi_tasks.models.training import REDIS_OUTAGE_ERRORS, run_training_job_through_outages
     from geulpi_tasks.registry.gates import PromotionGates
 
     settings = settings_of(app)
 
     def progress(meta: dict[str, Any]) -> None:
-        task.update_state(state="PROGRESS", meta=meta)
-        # Flower builds its task view from events: a custom "task-progress" event puts the task in state PROGRESS
-        # there, but Flower's API and pages show only Celery's known task fields and drop the extra ones. So the
-        # progress also rides in `result` (JSON, the same fields as /tasks/<id>), until the real result replaces it.
-        task.send_event("task-progress", result=json.dumps(meta, default=str), **meta)
+        try:
+            task.update_state(state="PROGRESS", meta=meta)
+            # Flower builds its task view from events: a custom "task-progress" event puts the task in state
+            # PROGRESS there, but Flower's API and pages show only Celery's known task fields and drop the extra
+            # ones. So the progress also rides in `result` (JSON, the same fields as /tasks/<id>), until the real
+            # result replaces it.
+            task.send_event("task-progress", result=json.dumps(meta, default=str), **meta)
+        except REDIS_OUTAGE_ERRORS + (OperationalError,) as err:  # progress is a view; the job goes on
+            log.warning("progress update lost: %s", err)
 
-    return run_training_job(request, job_id=task.request.id, tracking_uri=settings.effective_tracking_uri,
-                            artifact_root=settings.artifact_root, redis_url=settings.redis_url,
-                            key_prefix=settings.key_prefix, progress=progress, seed=settings.seed,
-                            default_samples=settings.training_samples, heartbeat_s=settings.trial_heartbeat_s,
-                            gates=PromotionGates.from_settings(settings), spawn_helpers=_spawn_search_helpers,
-                            worker_name=task.request.hostname)
+    return run_training_job_through_outages(
+        request, max_wait_s=settings.training_outage_wait_s, job_id=task.request.id,
+        tracking_uri=settings.effective_tracking_uri, artifact_root=settings.artifact_root,
+        redis_url=settings.redis_url, key_prefix=settings.key_prefix, progress=progress, seed=settings.seed,
+        default_samples=settings.training_samples, heartbeat_s=settings.trial_heartbeat_s,
+        gates=PromotionGates.from_settings(settings), spawn_helpers=_spawn_search_helpers,
+        worker_name=task.request.hostname)
 
 
 @app.task(name=RUN_SEARCH_TRIALS, bind=True, acks_late=True, reject_on_worker_lost=True, track_started=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import redis.exceptions
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -42,11 +43,17 @@ from geulpi_tasks.schemas import parse_event
 
 log = logging.getLogger(__name__)
 
+# What a Redis outage looks like from redis-py (and from sockets under it).
+REDIS_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (redis.exceptions.ConnectionError,
+                                                       redis.exceptions.TimeoutError, OSError)
+
 JOB_TTL_S = 14 * 24 * 3600
 # The stage-2 matrices helpers read; deleted when the job ends, this only bounds what a failed job leaves behind.
 STAGE2_TTL_S = 24 * 3600
 JOB_TAG = "geulpi.job_id"
 DEFAULT_SAMPLES = 6000
+# A job restarts after at most this many Redis outages before it fails for good.
+MAX_OUTAGE_RESTARTS = 5
 LATENCY_EVENTS = 200
 THROUGHPUT_BATCH = 1000
 
@@ -342,7 +349,7 @@ class JobLease:
             try:
                 if self._client.get(self._key) == self._token.encode():
                     self._client.pexpire(self._key, self._ttl_ms)
-            except OSError as err:  # a missed beat only risks a duplicate waiting less
+            except REDIS_OUTAGE_ERRORS as err:  # a missed beat only risks a duplicate waiting less
                 log.warning("job lease refresh failed: %s", err)
 
     def __enter__(self) -> "JobLease":
@@ -352,8 +359,45 @@ class JobLease:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
-        if self._client.get(self._key) == self._token.encode():
-            self._client.delete(self._key)
+        try:
+            if self._client.get(self._key) == self._token.encode():
+                self._client.delete(self._key)
+        except REDIS_OUTAGE_ERRORS as err:  # the key expires by itself; never hide the job's own outcome
+            log.warning("job lease release failed (it expires in %d ms): %s", self._ttl_ms, err)
+
+
+def run_training_job_through_outages(request: dict[str, Any], *, redis_url: str, max_wait_s: float,
+                                     **kwargs: Any) -> dict[str, Any]:
+    """``run_training_job``, started again from its durable state when Redis goes away mid-job.
+
+    An accepted job must not be lost to a short Redis outage: the attempt that met the outage stops, this waits
+    until Redis answers again (up to ``max_wait_s`` per outage) and runs the job once more. Idempotency by job id
+    (stored result, registered version, lease) makes the new attempt finish the job exactly once.
+    """
+    import redis
+
+    for restart in range(MAX_OUTAGE_RESTARTS + 1):
+        try:
+            return run_training_job(request, redis_url=redis_url, **kwargs)
+        except Exception as err:
+            outage = isinstance(err, REDIS_OUTAGE_ERRORS) or isinstance(err.__cause__, REDIS_OUTAGE_ERRORS)
+            if not outage or restart == MAX_OUTAGE_RESTARTS:
+                raise
+            log.warning("training job %s met a Redis outage (%s); waiting for Redis to return", kwargs.get("job_id"),
+                        err)
+            client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+            deadline = time.monotonic() + max_wait_s
+            delay = 0.5
+            while True:
+                try:
+                    client.ping()
+                    break
+                except REDIS_OUTAGE_ERRORS:
+                    if time.monotonic() > deadline:
+                        raise err from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")
 
 
 def _run_leased(req: TrainingRequest, client: Any, state_key: str, attempt: int, *, job_id: str,

@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from api import create_app
 from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server
 from tests.conftest import WorkerProcess
@@ -22,6 +24,12 @@ def test_no_worker_consuming_answers_504(base_settings):
     assert error["code"] == "timeout" and error["details"]["taskId"]
     status = client.get(f"/tasks/{error['details']['taskId']}")
     assert status.status_code == 200 and status.json["state"] == "PENDING"
+    # The next call does not wait again: 503 at once, naming the missing part, with Retry-After.
+    started = time.monotonic()
+    again = client.post("/v2/classify-event", json={
+        "title": "standup", "startTime": "2024-01-22T09:00:00", "endTime": "2024-01-22T09:15:00"})
+    assert again.status_code == 503 and time.monotonic() - started < 0.5
+    assert again.json["error"]["details"]["dependency"] == "inference_worker" and again.headers["Retry-After"]
     app.extensions["geulpi"]["celery"].close()
 
 
@@ -66,3 +74,19 @@ def test_health_is_503_while_redis_is_down_and_recovers(base_settings, productio
         worker.stop()
         stop_redis_server(redis_proc)
         celery.close()
+
+
+def test_a_timeout_while_a_worker_lives_keeps_the_breaker_closed(base_settings, production_model, inference_worker,
+                                                                 celery_client):
+    # A lost message or a backlog also times out; the breaker opens only when no worker of the queue answers a ping.
+    from api.gateway import TaskGateway
+    from geulpi_tasks.errors import Timeout
+    from workers.task_names import CLASSIFY_EVENT
+
+    gateway = TaskGateway(celery_client, key_prefix=base_settings.key_prefix, breaker_cooldown_s=30)
+    event = {"title": "standup", "startTime": "2024-01-22T09:00:00", "endTime": "2024-01-22T09:15:00"}
+    assert gateway.queue_has_worker("inference") and not gateway.queue_has_worker("nosuchqueue")
+    with pytest.raises(Timeout):
+        gateway.run(CLASSIFY_EVENT, [event], timeout=0.0005)  # too short for any worker
+    assert not gateway.breaker.is_open("inference")
+    assert gateway.run(CLASSIFY_EVENT, [event], timeout=10)["eventType"]
