@@ -180,11 +180,29 @@ def broker_queue_depths(connection: Any, queues: Sequence[str]) -> list[float]:
     return depths
 
 
+class _StartedFilesCollector(MultiProcessCollector):
+    """Merges only files their process has finished creating.
+
+    A process starting during a scrape creates its file empty before sizing it; prometheus-client's reader then
+    fails on the 0-byte file (struct.error) and the whole scrape would be a 500.
+    """
+
+    def collect(self) -> Iterable[Metric]:
+        files = []
+        for path in Path(self._path).glob("*.db"):
+            try:
+                if path.stat().st_size >= 8:
+                    files.append(str(path))
+            except FileNotFoundError:  # removed between the listing and the stat
+                continue
+        return self.merge(files, accumulate=True)
+
+
 def render_metrics(metrics_dir: Path, state: StateCollector | None) -> bytes:
     """The Prometheus text exposition of every process's counters/histograms plus the Redis state gauges."""
     metrics_dir.mkdir(parents=True, exist_ok=True)
     registry = CollectorRegistry(auto_describe=False)
-    MultiProcessCollector(registry, path=str(metrics_dir))
+    _StartedFilesCollector(registry, path=str(metrics_dir))
     if state is not None:
         registry.register(state)  # type: ignore[arg-type]
     return generate_latest(registry)
