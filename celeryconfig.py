@@ -56,7 +56,9 @@ def build(settings: Settings) -> dict[str, Any]:
         "task_track_started": False,
         "task_send_sent_event": True,
         "worker_send_task_events": True,
-        "result_extended": True,
+        # The stored result is what /tasks/<id> and a waiting API call read: state and value only. Extended results
+        # would repeat every task's arguments (a whole batch of events) in each result written and published.
+        "result_extended": False,
         "result_expires": 24 * 3600,
         "worker_prefetch_multiplier": 1,
         "worker_max_tasks_per_child": None,
