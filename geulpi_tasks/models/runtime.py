@@ -22,7 +22,7 @@ import numpy as np
 
 from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION, event_text, numeric_features
 from geulpi_tasks.models.event_classifier import TrainedClassifier, apply_temperature
-from geulpi_tasks.models.onnx_export import stage2_family
+from geulpi_tasks.models.onnx_export import stage2_family, stage2_onnx_bytes
 from geulpi_tasks.schemas import EventInput
 
 BUNDLE_FORMAT = 1
@@ -31,12 +31,6 @@ _VECTORIZER = "vectorizer.joblib"
 _TEXT_MODEL = "text_model.joblib"
 _FOREST = "forest.joblib"
 _FOREST_ONNX = "forest.onnx"
-
-
-def export_stage2_onnx(model: TrainedClassifier) -> bytes:
-    from geulpi_tasks.models.onnx_export import stage2_onnx_bytes
-
-    return stage2_onnx_bytes(model.forest, int(model.forest.n_features_in_))
 
 
 def _fast_vectorizers(vectorizers: list[Any]) -> list[FastTfidf]:
@@ -53,7 +47,7 @@ def save_bundle(model: TrainedClassifier, directory: Path, *, extra_meta: dict[s
     joblib.dump(model.vectorizer, directory / _VECTORIZER)
     joblib.dump(model.text_model, directory / _TEXT_MODEL)
     joblib.dump(model.forest, directory / _FOREST, compress=3)
-    (directory / _FOREST_ONNX).write_bytes(export_stage2_onnx(model))
+    (directory / _FOREST_ONNX).write_bytes(stage2_onnx_bytes(model.forest, int(model.forest.n_features_in_)))
     meta = {"bundle_format": BUNDLE_FORMAT, "classes": list(model.classes), "temperature": model.temperature,
             "stage2_family": stage2_family(model.forest), "runtime": "onnxruntime",
             "feature_schema_version": FEATURE_SCHEMA_VERSION, "params": model.params, "metrics": model.metrics,

@@ -20,12 +20,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from geulpi_tasks.errors import InvalidInput
-from geulpi_tasks.optimization.search import XGBOOST, build_estimator, suggest_params
+from geulpi_tasks.models.onnx_export import EXTRA_TREES, RANDOM_FOREST, XGBOOST
+from geulpi_tasks.optimization.search import build_estimator, suggest_params
 
-AUTOML_FAMILIES: tuple[str, ...] = ("logistic_regression", "random_forest", "extra_trees", "hist_gradient_boosting",
-                                    "xgboost")
+AUTOML_FAMILIES: tuple[str, ...] = ("logistic_regression", RANDOM_FOREST, EXTRA_TREES, "hist_gradient_boosting",
+                                    XGBOOST)
 # Families the served ONNX runtime can export (skl2onnx converters; XGBoost through onnxmltools').
-EXPORTABLE_FAMILIES: tuple[str, ...] = ("random_forest", "extra_trees", "xgboost")
+EXPORTABLE_FAMILIES: tuple[str, ...] = (RANDOM_FOREST, EXTRA_TREES, XGBOOST)
 MAX_BUDGET_MINUTES = 24 * 60
 
 
@@ -48,7 +49,7 @@ def _estimator(trial: optuna.Trial, family: str, seed: int) -> tuple[Any, dict[s
     if family == "logistic_regression":
         params = {"C": trial.suggest_float("lr_C", 1e-2, 1e2, log=True)}
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed, **params)), params
-    if family == "extra_trees":
+    if family == EXTRA_TREES:
         params = {"n_estimators": trial.suggest_int("et_n_estimators", 20, 200, step=10),
                   "max_depth": trial.suggest_int("et_max_depth", 4, 30),
                   "min_samples_leaf": trial.suggest_int("et_min_samples_leaf", 1, 8)}
@@ -58,7 +59,7 @@ def _estimator(trial: optuna.Trial, family: str, seed: int) -> tuple[Any, dict[s
                   "max_depth": trial.suggest_int("hgb_max_depth", 2, 10),
                   "max_iter": trial.suggest_int("hgb_max_iter", 30, 200, step=10)}
         return HistGradientBoostingClassifier(random_state=seed, **params), params
-    if family in ("random_forest", XGBOOST):
+    if family in (RANDOM_FOREST, XGBOOST):
         params = suggest_params(trial, family)
         return build_estimator(family, params, seed=seed), params
     raise InvalidInput(f"Unknown AutoML family '{family}'; use one of {', '.join(AUTOML_FAMILIES)}.",

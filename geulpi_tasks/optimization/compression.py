@@ -21,7 +21,8 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from geulpi_tasks.errors import InvalidInput
-from geulpi_tasks.optimization.search import onnx_bytes, onnx_session, single_row_latency_us
+from geulpi_tasks.models.onnx_export import stage2_onnx_bytes
+from geulpi_tasks.optimization.search import onnx_session, single_row_latency_us
 
 DEFAULT_TOLERANCE = 0.005  # 0.5 accuracy points
 
@@ -60,7 +61,7 @@ def _greedy_order(per_tree: np.ndarray, y: np.ndarray) -> tuple[list[int], list[
 def _describe(forest: RandomForestClassifier, x_sel: np.ndarray, y_sel: np.ndarray, x_test: np.ndarray | None,
               y_test: np.ndarray | None, latency_rows: np.ndarray) -> dict[str, Any]:
     x32 = np.ascontiguousarray(latency_rows, dtype=np.float32)
-    payload = onnx_bytes(forest, x32.shape[1])
+    payload = stage2_onnx_bytes(forest, x32.shape[1])
     session = onnx_session(payload)
     name, output = session.get_inputs()[0].name, session.get_outputs()[-1].name
     buf = io.BytesIO()

@@ -10,7 +10,6 @@ explained choice. Everything here is pure computation on arrays; storage and wor
 from __future__ import annotations
 
 import io
-import pickle
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -21,13 +20,11 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold
 
 from geulpi_tasks.errors import InvalidInput
+from geulpi_tasks.models.onnx_export import RANDOM_FOREST, XGBOOST, stage2_onnx_bytes
 from geulpi_tasks.optimization.distributed import WORKER_ATTR
 
-RANDOM_FOREST = "random_forest"
-XGBOOST = "xgboost"
+# Every search family converts to ONNX (XGBoost through onnxmltools' converter), so every winner can be served.
 FAMILIES: tuple[str, ...] = (RANDOM_FOREST, XGBOOST)
-# Families whose fitted model converts to ONNX for the served runtime (XGBoost through onnxmltools' converter).
-SERVABLE_FAMILIES: tuple[str, ...] = (RANDOM_FOREST, XGBOOST)
 PRUNERS = ("median", "successive_halving", "none")
 # A Pareto trial within this much accuracy of the most accurate Pareto trial counts as "as accurate".
 PARETO_ACCURACY_SLACK = 0.005
@@ -102,13 +99,6 @@ def build_estimator(family: str, params: dict[str, Any], *, seed: int, n_jobs: i
     raise InvalidInput(f"Unknown model family '{family}'; use one of {', '.join(FAMILIES)}.", field="families")
 
 
-def onnx_bytes(model: Any, n_features: int) -> bytes:
-    """The model exported the way the served runtime exports it (probabilities as a plain tensor)."""
-    from geulpi_tasks.models.onnx_export import stage2_onnx_bytes
-
-    return stage2_onnx_bytes(model, n_features)
-
-
 def onnx_session(payload: bytes) -> Any:
     import onnxruntime as ort
 
@@ -131,18 +121,14 @@ def single_row_latency_us(predict: Callable[[np.ndarray], Any], rows: np.ndarray
 
 
 def model_cost(model: Any, family: str, x_sample: np.ndarray) -> dict[str, Any]:
-    """Latency p50 (µs) and size (bytes) of the artifact that would be served: ONNX when the family converts,
-    else the native model (pickled) through its own predict_proba."""
+    """Latency p50 (µs) and size (bytes) of the artifact that would be served: the model's ONNX graph."""
     x32 = np.ascontiguousarray(x_sample, dtype=np.float32)
-    if family in SERVABLE_FAMILIES:
-        payload = onnx_bytes(model, x32.shape[1])
-        session = onnx_session(payload)
-        name = session.get_inputs()[0].name
-        output = session.get_outputs()[-1].name
-        latency = single_row_latency_us(lambda r: session.run([output], {name: r}), x32)
-        return {"latency_us": latency, "size_bytes": len(payload), "runtime": "onnxruntime"}
-    latency = single_row_latency_us(model.predict_proba, x32)
-    return {"latency_us": latency, "size_bytes": len(pickle.dumps(model)), "runtime": "native"}
+    payload = stage2_onnx_bytes(model, x32.shape[1])
+    session = onnx_session(payload)
+    name = session.get_inputs()[0].name
+    output = session.get_outputs()[-1].name
+    latency = single_row_latency_us(lambda r: session.run([output], {name: r}), x32)
+    return {"latency_us": latency, "size_bytes": len(payload), "runtime": "onnxruntime"}
 
 
 def make_pruner(name: str, n_folds: int = N_FOLDS) -> optuna.pruners.BasePruner:
