@@ -16,6 +16,7 @@ from celery.result import AsyncResult
 from kombu.exceptions import LimitExceeded, OperationalError
 
 from api.breaker import QueueBreaker
+from celeryconfig import is_amqp
 from geulpi_tasks.errors import NotFound, RemoteError, Timeout, Unavailable, error_from_dict
 from workers.task_repr import args_repr
 
@@ -41,9 +42,8 @@ def _confirmed_pool(celery: Celery) -> Any:
     """RabbitMQ only: connections in publisher-confirm mode, so a 202 means RabbitMQ has the job (without confirms
     a publish is fire-and-forget). Sync calls and workers' events skip it: a confirm costs a round trip, and a lost
     sync call already ends in a 504."""
-    with celery.connection_for_write() as probe:
-        if probe.transport.driver_type != "amqp":
-            return None
+    if not is_amqp(str(celery.conf.broker_url)):
+        return None
     options = {**(celery.conf.broker_transport_options or {}), "confirm_publish": True}
     return celery.connection_for_write(transport_options=options).Pool(limit=CONFIRMED_CONNECTIONS)
 

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 
 from api.http import json_body, settings
+from celeryconfig import is_amqp
 from geulpi_tasks.errors import InvalidInput, NotFound, Unavailable
 from geulpi_tasks.monitoring.alerts import parse_alert
 from geulpi_tasks.monitoring.dashboard import build_dashboard
@@ -81,7 +82,7 @@ def _model_arg() -> str | None:
 def metrics() -> Any:
     s = settings()
     depths = None
-    if not s.effective_broker_url.startswith(("redis://", "rediss://", "unix://")):
+    if is_amqp(s.effective_broker_url):  # RabbitMQ knows its queue lengths; Redis lists are read directly
         celery = current_app.extensions["geulpi"]["celery"]
         depths = lambda queues: broker_queue_depths(celery.connection_for_read(), queues)  # noqa: E731
     state = None if s.disable_redis else StateCollector(

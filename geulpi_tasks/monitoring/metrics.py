@@ -141,7 +141,6 @@ class StateCollector:
                 accuracy.add_metric([model_name, version], tally["accuracy"])
         return [depth, drift, accuracy]
 
-
     def _depths(self) -> list[float]:
         if self.queue_depths is not None:
             return self.queue_depths(self.queues)
