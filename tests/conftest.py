@@ -125,6 +125,17 @@ def keyed_client(app):  # type: ignore[no-untyped-def]
     return client
 
 
+def wait_task(client, location: str, timeout: float = 90.0) -> dict:  # type: ignore[no-untyped-def]
+    """Poll a task's status URL (``Location`` of a 202) until it is ready; its final body."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(location).json
+        if body["ready"]:
+            return body  # type: ignore[no-any-return]
+        time.sleep(0.2)
+    raise AssertionError(f"task {location} not finished in {timeout} s")
+
+
 @pytest.fixture()
 def client(api_app):  # type: ignore[no-untyped-def]
     return keyed_client(api_app)

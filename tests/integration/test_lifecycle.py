@@ -19,7 +19,7 @@ from geulpi_tasks.monitoring.accuracy import accuracy_by_version
 from geulpi_tasks.registry.gates import PromotionGates, apply_auto_promote
 from geulpi_tasks.registry.lifecycle import list_versions, next_semver, promote_version
 from geulpi_tasks.registry.store import client_for, download_bundle, find_version_by_alias, register_bundle
-from tests.conftest import WorkerProcess
+from tests.conftest import WorkerProcess, wait_task
 
 EVENT = {"title": "Team standup meeting", "description": "Daily sync", "startTime": "2024-01-20T09:00:00",
          "endTime": "2024-01-20T09:30:00"}
@@ -195,16 +195,6 @@ def training_worker(base_settings, celery_client, production_model, tmp_path_fac
     worker.stop()
 
 
-def _wait_task(client, location, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(location).json
-        if body["ready"]:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"task {location} not finished in {timeout} s")
-
-
 def test_compare_evaluates_both_versions_now_and_recommends_one(client, base_settings, bundle, weak_bundle,
                                                                training_worker):
     name = f"lc-{uuid.uuid4().hex[:8]}"
@@ -212,7 +202,7 @@ def test_compare_evaluates_both_versions_now_and_recommends_one(client, base_set
     weak = _register(base_settings, weak_bundle, name, "1.1.0", metrics={"accuracy": 0.99})  # stored number lies
     response = client.post(f"/models/compare?model_name={name}&version_a={weak}&version_b={strong}&async=true")
     assert response.status_code == 202, response.get_data(as_text=True)
-    body = _wait_task(client, response.headers["Location"])
+    body = wait_task(client, response.headers["Location"])
     assert body["state"] == "SUCCESS", body
     result = body["result"]
     assert set(result["metrics"]) == {weak, strong}
@@ -275,7 +265,7 @@ def test_feedback_by_request_id_of_async_batch_and_with_event_body(client, base_
     accepted = client.post("/v2/classify-events?async=true", json={"events": [EVENT, {**EVENT, "title": "Gym"}]})
     assert accepted.status_code == 202
     task_id = accepted.json["taskId"]
-    assert _wait_task(client, accepted.headers["Location"], timeout=30)["state"] == "SUCCESS"
+    assert wait_task(client, accepted.headers["Location"], timeout=30)["state"] == "SUCCESS"
     _wait_key(base_settings, feedback_key(base_settings.key_prefix, "recent", "request", f"{task_id}:1"))
     response = client.post("/feedback", json={"requestId": f"{task_id}:1", "category": "HEALTH"})
     assert response.status_code == 201, response.get_data(as_text=True)

@@ -14,7 +14,7 @@ from api import create_app
 from geulpi_tasks.optimization.distributed import WORKER_ATTR, journal_storage
 from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server
 from geulpi_tasks.registry.store import client_for
-from tests.conftest import WorkerProcess, keyed_client
+from tests.conftest import WorkerProcess, keyed_client, wait_task
 from workers.celery_app import create_celery
 
 TRIALS = 8
@@ -49,9 +49,7 @@ def test_parallelism_2_spreads_one_study_over_two_training_workers(two_workers):
     assert response.status_code == 202, response.json
     job_id = response.json["jobId"]
     started = time.monotonic()
-    while not (body := client.get(response.headers["Location"]).json)["ready"]:
-        assert time.monotonic() - started < 120, body
-        time.sleep(0.2)
+    body = wait_task(client, response.headers["Location"], timeout=120)
     assert body["state"] == "SUCCESS", body
     result = body["result"]
 

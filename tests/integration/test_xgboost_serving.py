@@ -19,7 +19,7 @@ from geulpi_tasks.models.runtime import ServedClassifier, load_reference
 from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server
 from geulpi_tasks.registry.store import client_for, download_bundle, promote_to_production, register_bundle
 from geulpi_tasks.schemas import parse_event
-from tests.conftest import WorkerProcess, keyed_client
+from tests.conftest import WorkerProcess, keyed_client, wait_task
 from workers.celery_app import create_celery
 
 EVENTS = [
@@ -58,16 +58,6 @@ def stack(base_settings, production_model, tmp_path_factory):  # type: ignore[no
         stop_redis_server(redis_proc)
 
 
-def _wait(client, location: str, timeout: float) -> dict:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(location).json
-        if body["ready"]:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"{location} not finished in {timeout} s")
-
-
 def _classify(client, event):  # type: ignore[no-untyped-def]
     response = client.post("/v2/classify-event", json=event)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -83,7 +73,7 @@ def test_xgboost_winner_is_registered_promoted_and_served(stack, tmp_path):  # t
         "model_type": name, "families": ["xgboost"], "n_optimization_trials": 2, "pruner": "none",
         "n_samples": 400, "auto_promote": False, "description": "XGBoost only", "prune_trees": True})
     assert response.status_code == 202, response.json
-    body = _wait(client, response.headers["Location"], timeout=120)
+    body = wait_task(client, response.headers["Location"], timeout=120)
     assert body["state"] == "SUCCESS", body
     result = body["result"]
     version = result["version"]
