@@ -19,6 +19,9 @@ from urllib.parse import parse_qs, quote, urlparse
 import redis
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
+# What a Redis outage looks like from redis-py (and from sockets under it).
+REDIS_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (redis.exceptions.ConnectionError,
+                                                       redis.exceptions.TimeoutError, OSError)
 # TLS options a rediss:// URL may carry in its query string (redis-py reads the same names).
 SSL_QUERY_KEYS = ("ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_check_hostname")
 _CERT_REQS = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}
@@ -78,7 +81,7 @@ def redis_binary() -> str:
 def redis_reachable(url: str, timeout: float = 1.0) -> bool:
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping())
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+    except REDIS_OUTAGE_ERRORS:
         return False
 
 

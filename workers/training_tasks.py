@@ -41,7 +41,8 @@ def train_model(self: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_job(task: Any, request: dict[str, Any]) -> dict[str, Any]:
-    from geulpi_tasks.models.training import REDIS_OUTAGE_ERRORS, run_training_job_through_outages
+    from geulpi_tasks.models.training import run_training_job_through_outages
+    from geulpi_tasks.redis_server import REDIS_OUTAGE_ERRORS
     from geulpi_tasks.registry.gates import PromotionGates
 
     settings = settings_of(app)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import redis.exceptions
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -39,13 +38,10 @@ from geulpi_tasks.models.runtime import ServedClassifier, save_bundle
 from geulpi_tasks.monitoring.reference import REFERENCE_ARTIFACT, build_reference
 from geulpi_tasks.optimization.request import TrainingRequest, parse_training_request
 from geulpi_tasks.optimization.search import RANDOM_FOREST, Stage2Data
+from geulpi_tasks.redis_server import REDIS_OUTAGE_ERRORS
 from geulpi_tasks.schemas import parse_event
 
 log = logging.getLogger(__name__)
-
-# What a Redis outage looks like from redis-py (and from sockets under it).
-REDIS_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (redis.exceptions.ConnectionError,
-                                                       redis.exceptions.TimeoutError, OSError)
 
 JOB_TTL_S = 14 * 24 * 3600
 # The stage-2 matrices helpers read; deleted when the job ends, this only bounds what a failed job leaves behind.
