@@ -10,8 +10,8 @@ from typing import Any
 
 from kombu import Exchange, Queue
 
-from geulpi_tasks.redis_server import redis_ssl_options
 from geulpi_tasks.settings import Settings
+from geulpi_tasks.tools.redis_server import redis_ssl_options
 from workers.task_names import QUEUE_INFERENCE, QUEUES, ROUTES
 
 

@@ -16,9 +16,9 @@ from celery.result import AsyncResult
 from kombu.exceptions import LimitExceeded, OperationalError
 
 from api.breaker import QueueBreaker
+from api.task_repr import args_repr
 from celeryconfig import is_amqp
 from geulpi_tasks.errors import NotFound, RemoteError, Timeout, Unavailable, error_from_dict
-from workers.task_repr import args_repr
 
 _INFRA_ERRORS: tuple[type[BaseException], ...] = (OperationalError, ConnectionError, OSError)
 try:  # redis-py's errors do not all derive from ConnectionError

@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from geulpi_tasks.schemas import CATEGORIES
-from geulpi_tasks.workflows.defaults import (
+from geulpi_tasks.analyses.defaults import (
     MAX_EVENTS,
     MAX_MIN_BREAK_MINUTES,
     MAX_PERIOD_DAYS,
     MAX_SUGGESTIONS_LIMIT,
     MAX_TARGETS,
 )
+from geulpi_tasks.schemas import CATEGORIES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server  # noqa: E402
 from geulpi_tasks.settings import Settings  # noqa: E402
+from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server  # noqa: E402
 
 
 def load_line() -> str:

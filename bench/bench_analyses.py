@@ -22,7 +22,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geulpi_tasks.workflows import (  # noqa: E402
+from geulpi_tasks.analyses import (  # noqa: E402
     analyze_balance,
     analyze_burnout,
     analyze_patterns,

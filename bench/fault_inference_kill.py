@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stack import Background, Stack, load_line, window  # noqa: E402
-from geulpi_tasks.simulation.plan import TrafficConfig  # noqa: E402
-from geulpi_tasks.simulation.runner import RunOptions, Simulation  # noqa: E402
+from geulpi_tasks.tools.simulation.plan import TrafficConfig  # noqa: E402
+from geulpi_tasks.tools.simulation.runner import RunOptions, Simulation  # noqa: E402
 
 MARGIN_S = 2.0  # allowed above the sync timeout: HTTP, gunicorn queueing and a loaded 2-core machine
 

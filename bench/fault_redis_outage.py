@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stack import Background, Stack, load_line, window  # noqa: E402
 from geulpi_tasks.registry.store import client_for  # noqa: E402
-from geulpi_tasks.simulation.plan import TrafficConfig  # noqa: E402
-from geulpi_tasks.simulation.runner import RunOptions, Simulation  # noqa: E402
+from geulpi_tasks.tools.simulation.plan import TrafficConfig  # noqa: E402
+from geulpi_tasks.tools.simulation.runner import RunOptions, Simulation  # noqa: E402
 
 JOB_TAG = "geulpi.job_id"
 

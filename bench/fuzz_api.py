@@ -39,8 +39,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server  # noqa: E402
 from geulpi_tasks.settings import Settings  # noqa: E402
+from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server  # noqa: E402
 
 # Every response check that needs no external state; the "stateful" checks (use_after_free, ...) need links.
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,"

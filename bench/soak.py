@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stack import Stack, load_line, redis_contents  # noqa: E402
-from geulpi_tasks.simulation.plan import TrafficConfig  # noqa: E402
-from geulpi_tasks.simulation.runner import RunOptions, Simulation  # noqa: E402
-from geulpi_tasks.simulation.stats import format_report  # noqa: E402
+from geulpi_tasks.tools.simulation.plan import TrafficConfig  # noqa: E402
+from geulpi_tasks.tools.simulation.runner import RunOptions, Simulation  # noqa: E402
+from geulpi_tasks.tools.simulation.stats import format_report  # noqa: E402
 
 
 def rss_table(samples: list[tuple[float, dict[str, float]]]) -> str:

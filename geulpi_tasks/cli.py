@@ -1,5 +1,5 @@
 """``geulpi models list|train|promote|rollback|compare``: the model lifecycle from a terminal, through the same domain
-functions as the API; ``geulpi simulate ...`` runs the traffic simulator (geulpi_tasks.simulation).
+functions as the API; ``geulpi simulate ...`` runs the traffic simulator (geulpi_tasks.tools.simulation).
 Run as ``python -m geulpi_tasks.cli models ...``; prints JSON; exit code 0 on success, 2 for a bad request
 (unknown version, stage, ...), 1 when a dependency is unavailable.
 """
@@ -85,8 +85,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> Any:
 def _train(args: argparse.Namespace, settings: Settings) -> Any:
     import uuid
 
-    from geulpi_tasks.models.training import run_training_job
     from geulpi_tasks.registry.gates import PromotionGates
+    from geulpi_tasks.training.job import run_training_job
 
     request = {"model_type": args.model_type, "optimize": args.optimize, "auto_promote": args.auto_promote,
                "n_optimization_trials": args.n_optimization_trials, "description": args.description,
@@ -104,7 +104,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> Any:
 def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None) -> int:
     argv = list(argv) if argv is not None else sys.argv[1:]
     if argv[:1] == ["simulate"]:
-        from geulpi_tasks.simulation.cli import main as simulate
+        from geulpi_tasks.tools.simulation.cli import main as simulate
 
         return simulate(argv[1:], settings=settings, prog="geulpi simulate")
     args = _parser().parse_args(argv)

@@ -16,8 +16,8 @@ from typing import Iterator
 
 import pytest
 
-from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server
 from geulpi_tasks.settings import PROJECT_ROOT, Settings
+from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server
 
 TEST_SAMPLES = 4000
 TEST_TREES = 40

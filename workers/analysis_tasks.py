@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
-from geulpi_tasks import workflows
-from geulpi_tasks.workflows.categorize import count_uncategorized, fill_categories
+from geulpi_tasks import analyses
+from geulpi_tasks.analyses.categorize import count_uncategorized, fill_categories
 from workers import process_state
 from workers.celery_app import app, settings_of
 from workers.inference_tasks import domain_errors
@@ -32,22 +32,22 @@ def _analyze(payload: Any, parse: Callable[[Any], Any], analyze: Callable[[Any],
 @app.task(name=ANALYZE_BALANCE)
 @domain_errors
 def analyze_balance(payload: dict[str, Any]) -> dict[str, Any]:
-    return _analyze(payload, workflows.parse_balance_request, workflows.analyze_balance)
+    return _analyze(payload, analyses.parse_balance_request, analyses.analyze_balance)
 
 
 @app.task(name=OPTIMIZE_SCHEDULE)
 @domain_errors
 def optimize_schedule(payload: dict[str, Any]) -> dict[str, Any]:
-    return _analyze(payload, workflows.parse_schedule_request, workflows.analyze_schedule)
+    return _analyze(payload, analyses.parse_schedule_request, analyses.analyze_schedule)
 
 
 @app.task(name=DETECT_PATTERNS)
 @domain_errors
 def detect_patterns(payload: dict[str, Any]) -> dict[str, Any]:
-    return _analyze(payload, workflows.parse_patterns_request, workflows.analyze_patterns)
+    return _analyze(payload, analyses.parse_patterns_request, analyses.analyze_patterns)
 
 
 @app.task(name=ANALYZE_BURNOUT)
 @domain_errors
 def analyze_burnout(payload: dict[str, Any]) -> dict[str, Any]:
-    return _analyze(payload, workflows.parse_burnout_request, workflows.analyze_burnout)
+    return _analyze(payload, analyses.parse_burnout_request, analyses.analyze_burnout)

@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 
-from geulpi_tasks.experiments.service import AnalysisConfig, stop_expired_experiments
+from geulpi_tasks.experiments.lifecycle import AnalysisConfig, stop_expired_experiments
 from geulpi_tasks.registry.gates import PromotionGates
 from workers.celery_app import app, settings_of
 from workers.inference_tasks import domain_errors

@@ -11,22 +11,22 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from geulpi_tasks.credentials import (
+from geulpi_tasks.registry.bootstrap import ensure_production_model
+from geulpi_tasks.settings import Settings
+from geulpi_tasks.tools.credentials import (
     API_KEY_FILE,
     FLOWER_AUTH_FILE,
     load_or_create_secret,
     new_api_key,
     new_flower_auth,
 )
-from geulpi_tasks.redis_server import (
+from geulpi_tasks.tools.redis_server import (
     is_local,
     redacted_url,
     redis_reachable,
     start_redis_server,
     stop_redis_server,
 )
-from geulpi_tasks.registry.bootstrap import ensure_production_model
-from geulpi_tasks.settings import Settings
 
 log = logging.getLogger("geulpi.launcher")
 

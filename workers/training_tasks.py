@@ -41,9 +41,9 @@ def train_model(self: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_job(task: Any, request: dict[str, Any]) -> dict[str, Any]:
-    from geulpi_tasks.models.training import run_training_job_through_outages
-    from geulpi_tasks.redis_server import REDIS_OUTAGE_ERRORS
     from geulpi_tasks.registry.gates import PromotionGates
+    from geulpi_tasks.tools.redis_server import REDIS_OUTAGE_ERRORS
+    from geulpi_tasks.training.job import run_training_job_through_outages
 
     settings = settings_of(app)
 
@@ -71,7 +71,7 @@ def _run_job(task: Any, request: dict[str, Any]) -> dict[str, Any]:
 @domain_errors
 def run_search_trials(self: Any, spec: dict[str, Any]) -> dict[str, Any]:
     """A helper's share of a distributed Optuna study (``parallelism`` > 1)."""
-    from geulpi_tasks.models.training import run_search_helper
+    from geulpi_tasks.training.job import run_search_helper
 
     settings = settings_of(app)
     return run_search_helper(spec, redis_url=settings.redis_url, key_prefix=settings.key_prefix,

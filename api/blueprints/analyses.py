@@ -11,7 +11,7 @@ from typing import Any, Callable
 from flask import Blueprint
 
 from api.http import dispatch, json_body
-from geulpi_tasks.workflows import (
+from geulpi_tasks.analyses import (
     parse_balance_request,
     parse_burnout_request,
     parse_patterns_request,

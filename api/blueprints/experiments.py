@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, request
 
 from api.http import json_body, settings
 from geulpi_tasks.errors import InvalidInput, Unavailable
-from geulpi_tasks.experiments import service
+from geulpi_tasks.experiments import lifecycle
 from geulpi_tasks.registry.gates import PromotionGates
 
 bp = Blueprint("experiments", __name__)
@@ -41,7 +41,7 @@ def _promote_flag() -> bool:
 
 @bp.post("/experiments/create")
 def create_experiment() -> Any:
-    experiment = service.create_experiment(_redis(), settings().key_prefix, settings().effective_tracking_uri,
+    experiment = lifecycle.create_experiment(_redis(), settings().key_prefix, settings().effective_tracking_uri,
                                            json_body())
     return {"experiment_id": experiment.experiment_id, "status": experiment.status.value,
             "experiment": experiment.to_wire()}, 201
@@ -49,19 +49,19 @@ def create_experiment() -> Any:
 
 @bp.get("/experiments")
 def list_experiments() -> Any:
-    experiments = service.list_experiments(_redis(), settings().key_prefix)
+    experiments = lifecycle.list_experiments(_redis(), settings().key_prefix)
     return {"experiments": experiments, "count": len(experiments)}
 
 
 @bp.get("/experiments/<experiment_id>/results")
 def experiment_results(experiment_id: str) -> Any:
-    return service.get_results(_redis(), settings().key_prefix, experiment_id,
-                               service.AnalysisConfig.from_settings(settings()))
+    return lifecycle.get_results(_redis(), settings().key_prefix, experiment_id,
+                               lifecycle.AnalysisConfig.from_settings(settings()))
 
 
 @bp.post("/experiments/<experiment_id>/stop")
 def stop_experiment(experiment_id: str) -> Any:
-    return service.stop_experiment(_redis(), settings().key_prefix, experiment_id,
-                                   service.AnalysisConfig.from_settings(settings()), promote_winner=_promote_flag(),
+    return lifecycle.stop_experiment(_redis(), settings().key_prefix, experiment_id,
+                                   lifecycle.AnalysisConfig.from_settings(settings()), promote_winner=_promote_flag(),
                                    tracking_uri=settings().effective_tracking_uri,
                                    gates=PromotionGates.from_settings(settings()))

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
+from api.health import check_system
 from api.http import settings
 from api.openapi import openapi_document
-from workers.health import check_system
 
 bp = Blueprint("system", __name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, url_for
 
 from api.http import gateway, json_body
-from geulpi_tasks.optimization.request import parse_training_request
+from geulpi_tasks.training.request import parse_training_request
 from workers.task_names import TRAIN_MODEL
 
 bp = Blueprint("training", __name__)

@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.models.onnx_export import RANDOM_FOREST, XGBOOST, stage2_onnx_bytes
-from geulpi_tasks.optimization.distributed import WORKER_ATTR
+from geulpi_tasks.training.distributed import WORKER_ATTR
 
 # Every search family converts to ONNX (XGBoost through onnxmltools' converter), so every winner can be served.
 FAMILIES: tuple[str, ...] = (RANDOM_FOREST, XGBOOST)

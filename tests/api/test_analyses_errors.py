@@ -2,7 +2,7 @@
 
 import pytest
 
-from geulpi_tasks.workflows.defaults import MAX_EVENTS
+from geulpi_tasks.analyses.defaults import MAX_EVENTS
 
 EVENT = {"title": "Team standup", "startTime": "2024-05-06T09:00:00", "endTime": "2024-05-06T09:30:00",
          "category": "WORK"}

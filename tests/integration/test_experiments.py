@@ -15,9 +15,8 @@ import redis
 from scipy import stats
 
 from api import create_app
-from geulpi_tasks.experiments.service import AnalysisConfig, stop_expired_experiments
+from geulpi_tasks.experiments.lifecycle import AnalysisConfig, stop_expired_experiments
 from geulpi_tasks.experiments.store import find_experiment, record_exposure, record_feedback_outcome
-from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server
 from geulpi_tasks.registry.store import (
     client_for,
     download_bundle,
@@ -25,6 +24,7 @@ from geulpi_tasks.registry.store import (
     promote_to_production,
     register_bundle,
 )
+from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server
 from tests.conftest import WorkerProcess, keyed_client
 from workers.celery_app import create_celery
 

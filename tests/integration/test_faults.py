@@ -5,7 +5,7 @@ import time
 import pytest
 
 from api import create_app
-from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server
+from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server
 from tests.conftest import WorkerProcess
 from workers.celery_app import create_celery
 

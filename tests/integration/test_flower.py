@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from geulpi_tasks.redis_server import free_port
 from geulpi_tasks.settings import PROJECT_ROOT
+from geulpi_tasks.tools.redis_server import free_port
 from tests.conftest import WorkerProcess, child_env
 from workers.launcher import process_env, process_table
 from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS, TRAIN_MODEL

@@ -11,9 +11,9 @@ import optuna
 import pytest
 
 from api import create_app
-from geulpi_tasks.optimization.distributed import WORKER_ATTR, journal_storage
-from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server
 from geulpi_tasks.registry.store import client_for
+from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server
+from geulpi_tasks.training.distributed import WORKER_ATTR, journal_storage
 from tests.conftest import WorkerProcess, keyed_client, wait_task
 from workers.celery_app import create_celery
 

@@ -16,8 +16,7 @@ import pytest
 import redis
 
 from api import create_app
-from geulpi_tasks.optimization.distributed import journal_storage
-from geulpi_tasks.redis_server import (
+from geulpi_tasks.tools.redis_server import (
     RedisTls,
     free_port,
     redis_reachable,
@@ -25,6 +24,7 @@ from geulpi_tasks.redis_server import (
     stop_redis_server,
     tls_url,
 )
+from geulpi_tasks.training.distributed import journal_storage
 from tests.conftest import WorkerProcess, keyed_client
 
 PASSWORD = "s3cret/with:odd@chars"

@@ -18,7 +18,7 @@ import requests
 
 from api import create_app
 from api.auth import Access, access_for
-from geulpi_tasks.redis_server import free_port
+from geulpi_tasks.tools.redis_server import free_port
 from tests.conftest import TEST_API_KEY, child_env
 from workers.launcher import process_env, process_table, security_env
 

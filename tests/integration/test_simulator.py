@@ -7,8 +7,8 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from geulpi_tasks.simulation.cli import main
-from geulpi_tasks.simulation.plan import TrafficConfig, plan_counts, plan_traffic
+from geulpi_tasks.tools.simulation.cli import main
+from geulpi_tasks.tools.simulation.plan import TrafficConfig, plan_counts, plan_traffic
 
 
 @pytest.fixture()

@@ -3,9 +3,9 @@
 import threading
 import time
 
-from geulpi_tasks.models.training import JOB_TAG, run_training_job_through_outages
-from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server
 from geulpi_tasks.registry.store import client_for
+from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server
+from geulpi_tasks.training.job import JOB_TAG, run_training_job_through_outages
 
 
 def test_job_restarts_from_durable_state_after_a_redis_outage(tmp_path):

@@ -16,9 +16,9 @@ import pytest
 
 from api import create_app
 from geulpi_tasks.models.runtime import ServedClassifier, load_reference
-from geulpi_tasks.redis_server import free_port, start_redis_server, stop_redis_server
 from geulpi_tasks.registry.store import client_for, download_bundle, promote_to_production, register_bundle
 from geulpi_tasks.schemas import parse_event
+from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server
 from tests.conftest import WorkerProcess, keyed_client, wait_task
 from workers.celery_app import create_celery
 

@@ -12,7 +12,7 @@ from bench.simulate_ab import simulate
 from geulpi_tasks.errors import InvalidInput, InvalidValue
 from geulpi_tasks.experiments import statistics as st
 from geulpi_tasks.experiments.assignment import assign_variant
-from geulpi_tasks.experiments.service import AnalysisConfig, analyse, parse_experiment
+from geulpi_tasks.experiments.lifecycle import AnalysisConfig, analyse, parse_experiment
 from geulpi_tasks.experiments.store import Experiment, Variant
 
 

@@ -13,14 +13,6 @@ import redis
 from sklearn.datasets import make_classification
 
 from geulpi_tasks.errors import InvalidInput, InvalidValue
-from geulpi_tasks.optimization.distributed import (
-    OWNER_ATTR,
-    RETRY_OF_ATTR,
-    count_trials,
-    journal_storage,
-    run_study_worker,
-)
-from geulpi_tasks.optimization.request import parse_training_request
 from geulpi_tasks.optimization.search import (
     RANDOM_FOREST,
     XGBOOST,
@@ -30,6 +22,14 @@ from geulpi_tasks.optimization.search import (
     params_from_trial_params,
     summarize_study,
 )
+from geulpi_tasks.training.distributed import (
+    OWNER_ATTR,
+    RETRY_OF_ATTR,
+    count_trials,
+    journal_storage,
+    run_study_worker,
+)
+from geulpi_tasks.training.request import parse_training_request
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from geulpi_tasks.simulation.plan import (
+from geulpi_tasks.tools.simulation.plan import (
     BURST_CYCLE,
     Kind,
     TrafficConfig,
@@ -12,8 +12,8 @@ from geulpi_tasks.simulation.plan import (
     plan_traffic,
     rate_segments,
 )
-from geulpi_tasks.simulation.runner import analysis_body, request_event
-from geulpi_tasks.simulation.stats import (
+from geulpi_tasks.tools.simulation.runner import analysis_body, request_event
+from geulpi_tasks.tools.simulation.stats import (
     Outcome,
     Tally,
     build_report,

@@ -2,7 +2,7 @@
 
 import json
 
-from workers.task_repr import MAX_REPR_CHARS, args_repr
+from api.task_repr import MAX_REPR_CHARS, args_repr
 
 
 def test_small_arguments_are_plain_json():

@@ -4,10 +4,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from geulpi_tasks.analyses import analyze_burnout, parse_burnout_request
+from geulpi_tasks.analyses.burnout import risk_level
+from geulpi_tasks.analyses.defaults import CHECK_FREQUENCY, MAX_ACTIONS, RISK_FACTORS
 from geulpi_tasks.errors import InvalidInput, InvalidValue
-from geulpi_tasks.workflows import analyze_burnout, parse_burnout_request
-from geulpi_tasks.workflows.burnout import risk_level
-from geulpi_tasks.workflows.defaults import CHECK_FREQUENCY, MAX_ACTIONS, RISK_FACTORS
 
 FIRST = datetime(2024, 4, 1)  # a Monday
 

@@ -6,8 +6,8 @@ category filled in, e.g. ``dataclasses.replace(request, events=classified)``, an
 No Flask, Celery or Redis here; thresholds live in ``defaults``.
 """
 
-from geulpi_tasks.workflows.balance import BalanceRequest, analyze_balance, balance_score, parse_balance_request
-from geulpi_tasks.workflows.burnout import (
+from geulpi_tasks.analyses.balance import BalanceRequest, analyze_balance, balance_score, parse_balance_request
+from geulpi_tasks.analyses.burnout import (
     BurnoutRequest,
     analyze_burnout,
     measure_factors,
@@ -15,12 +15,12 @@ from geulpi_tasks.workflows.burnout import (
     risk_level,
     score_factors,
 )
-from geulpi_tasks.workflows.constraints import ScheduleConstraints, SchedulePreferences
-from geulpi_tasks.workflows.meetings import is_meeting
-from geulpi_tasks.workflows.optimizer import ScheduleRequest, analyze_schedule, parse_schedule_request
-from geulpi_tasks.workflows.patterns import PatternsRequest, analyze_patterns, parse_patterns_request
-from geulpi_tasks.workflows.schedule_score import ScheduleScore, score_schedule
-from geulpi_tasks.workflows.timeline import hours_by_category, merge_intervals, overlap_hours, split_by_day
+from geulpi_tasks.analyses.constraints import ScheduleConstraints, SchedulePreferences
+from geulpi_tasks.analyses.meetings import is_meeting
+from geulpi_tasks.analyses.optimizer import ScheduleRequest, analyze_schedule, parse_schedule_request
+from geulpi_tasks.analyses.patterns import PatternsRequest, analyze_patterns, parse_patterns_request
+from geulpi_tasks.analyses.schedule_score import ScheduleScore, score_schedule
+from geulpi_tasks.analyses.timeline import hours_by_category, merge_intervals, overlap_hours, split_by_day
 
 __all__ = [
     "BalanceRequest", "parse_balance_request", "analyze_balance", "balance_score",

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from geulpi_tasks.analyses import analyze_balance, parse_balance_request
+from geulpi_tasks.analyses.defaults import DEFAULT_TARGETS
 from geulpi_tasks.errors import InvalidInput, InvalidValue
-from geulpi_tasks.workflows import analyze_balance, parse_balance_request
-from geulpi_tasks.workflows.defaults import DEFAULT_TARGETS
 
 MONDAY = datetime(2024, 5, 6)
 

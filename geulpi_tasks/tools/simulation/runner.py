@@ -24,8 +24,8 @@ from typing import Any, Callable, TextIO
 from urllib.parse import quote, urlsplit
 
 from geulpi_tasks.data.generator import generate_events
-from geulpi_tasks.simulation.plan import Kind, PlannedRequest, TrafficConfig, plan_counts, plan_traffic
-from geulpi_tasks.simulation.stats import Outcome, Tally, build_report, error_kind
+from geulpi_tasks.tools.simulation.plan import Kind, PlannedRequest, TrafficConfig, plan_counts, plan_traffic
+from geulpi_tasks.tools.simulation.stats import Outcome, Tally, build_report, error_kind
 
 LABEL_KEYS = ("category", "priority", "lang")
 FEEDBACK_DELAY_S = (1.0, 5.0)  # a user reads the answer before correcting it

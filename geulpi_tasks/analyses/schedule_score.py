@@ -14,11 +14,10 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
-from geulpi_tasks.schemas import Category, EventInput
-from geulpi_tasks.workflows import defaults
-from geulpi_tasks.workflows.constraints import ScheduleConstraints
-from geulpi_tasks.workflows.meetings import is_meeting
-from geulpi_tasks.workflows.timeline import (
+from geulpi_tasks.analyses import defaults
+from geulpi_tasks.analyses.constraints import ScheduleConstraints
+from geulpi_tasks.analyses.meetings import is_meeting
+from geulpi_tasks.analyses.timeline import (
     ONE_DAY,
     Interval,
     days_of,
@@ -28,6 +27,7 @@ from geulpi_tasks.workflows.timeline import (
     midnight,
     total_hours,
 )
+from geulpi_tasks.schemas import Category, EventInput
 
 CONSECUTIVE_GAP = timedelta(minutes=defaults.CONSECUTIVE_GAP_MINUTES)
 

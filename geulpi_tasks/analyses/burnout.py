@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Sequence
 
-from geulpi_tasks.schemas import Category, EventInput
-from geulpi_tasks.workflows import defaults
-from geulpi_tasks.workflows.burnout_advice import advise, warnings_for
-from geulpi_tasks.workflows.meetings import is_meeting
-from geulpi_tasks.workflows.parsing import (
+from geulpi_tasks.analyses import defaults
+from geulpi_tasks.analyses.burnout_advice import advise, warnings_for
+from geulpi_tasks.analyses.meetings import is_meeting
+from geulpi_tasks.analyses.parsing import (
     parse_bool,
     parse_lookback,
     parse_request_events,
@@ -26,7 +25,7 @@ from geulpi_tasks.workflows.parsing import (
     require_body,
     window_ending_at_latest,
 )
-from geulpi_tasks.workflows.timeline import (
+from geulpi_tasks.analyses.timeline import (
     ONE_DAY,
     Interval,
     clip,
@@ -38,6 +37,7 @@ from geulpi_tasks.workflows.timeline import (
     midnight,
     total_hours,
 )
+from geulpi_tasks.schemas import Category, EventInput
 
 
 @dataclass(frozen=True)

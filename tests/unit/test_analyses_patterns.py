@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from geulpi_tasks.analyses import analyze_patterns, parse_patterns_request
 from geulpi_tasks.errors import InvalidInput, InvalidValue
-from geulpi_tasks.workflows import analyze_patterns, parse_patterns_request
 
 MONDAY = datetime(2024, 1, 1)  # a Monday
 

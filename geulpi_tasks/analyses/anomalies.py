@@ -19,10 +19,10 @@ from collections import Counter, defaultdict
 from statistics import median
 from typing import Any, Sequence
 
+from geulpi_tasks.analyses import defaults
+from geulpi_tasks.analyses.constraints import WEEKDAYS
+from geulpi_tasks.analyses.timeline import category_of
 from geulpi_tasks.schemas import Category, EventInput
-from geulpi_tasks.workflows import defaults
-from geulpi_tasks.workflows.constraints import WEEKDAYS
-from geulpi_tasks.workflows.timeline import category_of
 
 _RANK = {"high": 3, "medium": 2, "low": 1}
 _DAY_MINUTES = 24 * 60

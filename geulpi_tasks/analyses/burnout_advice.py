@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Callable
 
-from geulpi_tasks.workflows import defaults
+from geulpi_tasks.analyses import defaults
 
 _PRIORITY_RANK = {"high": 0, "medium": 1, "low": 2}
 

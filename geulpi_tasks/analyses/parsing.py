@@ -12,9 +12,9 @@ import math
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
+from geulpi_tasks.analyses.defaults import MAX_PERIOD_DAYS
 from geulpi_tasks.errors import InvalidInput, InvalidValue
 from geulpi_tasks.schemas import EventInput, parse_datetime, parse_events
-from geulpi_tasks.workflows.defaults import MAX_PERIOD_DAYS
 
 MAX_ID_LENGTH = 200  # same bound as event and user ids in ``schemas``
 

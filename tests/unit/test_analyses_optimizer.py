@@ -6,12 +6,12 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from geulpi_tasks.analyses import analyze_schedule, is_meeting, parse_schedule_request, score_schedule
+from geulpi_tasks.analyses.constraints import WEEKDAYS
+from geulpi_tasks.analyses.schedule_score import meeting_runs
+from geulpi_tasks.analyses.timeline import merge_intervals
 from geulpi_tasks.errors import InvalidInput, InvalidValue
 from geulpi_tasks.schemas import EventInput
-from geulpi_tasks.workflows import analyze_schedule, is_meeting, parse_schedule_request, score_schedule
-from geulpi_tasks.workflows.constraints import WEEKDAYS
-from geulpi_tasks.workflows.schedule_score import meeting_runs
-from geulpi_tasks.workflows.timeline import merge_intervals
 
 MONDAY = datetime(2024, 5, 6)
 

@@ -4,8 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from geulpi_tasks.schemas import Category, EventInput
-from geulpi_tasks.workflows.timeline import (
+from geulpi_tasks.analyses.timeline import (
     days_of,
     hours_by_category,
     hours_by_day_and_category,
@@ -14,6 +13,7 @@ from geulpi_tasks.workflows.timeline import (
     split_by_day,
     subtract_intervals,
 )
+from geulpi_tasks.schemas import Category, EventInput
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:

@@ -1,4 +1,4 @@
-"""``python -m geulpi_tasks.simulation`` (also ``geulpi simulate``): drive a running system with labelled traffic,
+"""``python -m geulpi_tasks.tools.simulation`` (also ``geulpi simulate``): drive a running system with labelled traffic,
 show a live summary line with a progress bar, print the final report (and write it as JSON with ``--json-out``).
 
 Exit code: 0 when every call succeeded, 1 when some failed, 2 for bad arguments or a failed set-up.
@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Sequence
 
 from geulpi_tasks.settings import Settings
-from geulpi_tasks.simulation.plan import TrafficConfig
-from geulpi_tasks.simulation.runner import HttpError, RunOptions, Simulation
-from geulpi_tasks.simulation.stats import format_report
+from geulpi_tasks.tools.simulation.plan import TrafficConfig
+from geulpi_tasks.tools.simulation.runner import HttpError, RunOptions, Simulation
+from geulpi_tasks.tools.simulation.stats import format_report
 
 
-def build_parser(prog: str = "python -m geulpi_tasks.simulation") -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m geulpi_tasks.tools.simulation") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Drive a running Geulpi API with realistic labelled "
                                      "traffic from the event generator and report what came back.")
     parser.add_argument("--url", default=None, help="API base URL (default: http://127.0.0.1:<GEULPI_API_PORT>).")
@@ -61,7 +61,7 @@ def resolve_api_key(explicit: str | None, settings: Settings) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None, prog: str | None = None) -> int:
-    args = build_parser(prog or "python -m geulpi_tasks.simulation").parse_args(
+    args = build_parser(prog or "python -m geulpi_tasks.tools.simulation").parse_args(
         list(argv) if argv is not None else None)
     settings = settings or Settings.from_env()
     config = TrafficConfig(users=args.users, rate=args.rate, duration_s=args.duration,

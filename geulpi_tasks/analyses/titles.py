@@ -13,7 +13,7 @@ from collections import defaultdict
 from difflib import SequenceMatcher
 from typing import Sequence
 
-from geulpi_tasks.workflows import defaults
+from geulpi_tasks.analyses import defaults
 
 _DIGITS = re.compile(r"\d+")
 _PUNCT = re.compile(r"[^\w\s]|_")

@@ -18,17 +18,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
-from geulpi_tasks.errors import InvalidInput, InvalidValue
-from geulpi_tasks.schemas import EventInput
-from geulpi_tasks.workflows import defaults
-from geulpi_tasks.workflows.constraints import (
+from geulpi_tasks.analyses import defaults
+from geulpi_tasks.analyses.constraints import (
     ScheduleConstraints,
     SchedulePreferences,
     in_working_hours,
     parse_constraints,
     parse_preferences,
 )
-from geulpi_tasks.workflows.parsing import (
+from geulpi_tasks.analyses.parsing import (
     parse_bool,
     parse_day,
     parse_period,
@@ -36,8 +34,8 @@ from geulpi_tasks.workflows.parsing import (
     parse_user_id,
     require_body,
 )
-from geulpi_tasks.workflows.schedule_score import Item, day_issues, meeting_runs, score_items
-from geulpi_tasks.workflows.timeline import (
+from geulpi_tasks.analyses.schedule_score import Item, day_issues, meeting_runs, score_items
+from geulpi_tasks.analyses.timeline import (
     ONE_DAY,
     days_of,
     hours,
@@ -46,6 +44,8 @@ from geulpi_tasks.workflows.timeline import (
     subtract_intervals,
     total_hours,
 )
+from geulpi_tasks.errors import InvalidInput, InvalidValue
+from geulpi_tasks.schemas import EventInput
 
 _EPS = 1e-9
 _GRID = timedelta(minutes=defaults.SLOT_GRID_MINUTES)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
+from geulpi_tasks.analyses import defaults
+from geulpi_tasks.analyses.parsing import optional_object, parse_bool, parse_int, parse_number
+from geulpi_tasks.analyses.timeline import Interval, midnight
 from geulpi_tasks.errors import InvalidInput, InvalidValue
-from geulpi_tasks.workflows import defaults
-from geulpi_tasks.workflows.parsing import optional_object, parse_bool, parse_int, parse_number
-from geulpi_tasks.workflows.timeline import Interval, midnight
 
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 _WEEKDAY_INDEX = {**{name: i for i, name in enumerate(WEEKDAYS)}, **{name[:3]: i for i, name in enumerate(WEEKDAYS)}}

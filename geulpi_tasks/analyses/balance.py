@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
+from geulpi_tasks.analyses import defaults
+from geulpi_tasks.analyses.parsing import parse_period, parse_request_events, parse_user_id, require_body
+from geulpi_tasks.analyses.timeline import hours_by_category, overlap_hours
 from geulpi_tasks.errors import InvalidInput, InvalidValue
 from geulpi_tasks.schemas import CATEGORIES, EventInput
-from geulpi_tasks.workflows import defaults
-from geulpi_tasks.workflows.parsing import parse_period, parse_request_events, parse_user_id, require_body
-from geulpi_tasks.workflows.timeline import hours_by_category, overlap_hours
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,10 @@ from geulpi_tasks.models.event_classifier import (
 from geulpi_tasks.models.onnx_export import stage2_family
 from geulpi_tasks.models.runtime import ServedClassifier, save_bundle
 from geulpi_tasks.monitoring.reference import REFERENCE_ARTIFACT, build_reference
-from geulpi_tasks.optimization.request import TrainingRequest, parse_training_request
 from geulpi_tasks.optimization.search import RANDOM_FOREST, Stage2Data
-from geulpi_tasks.redis_server import REDIS_OUTAGE_ERRORS
 from geulpi_tasks.schemas import parse_event
+from geulpi_tasks.tools.redis_server import REDIS_OUTAGE_ERRORS
+from geulpi_tasks.training.request import TrainingRequest, parse_training_request
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +195,8 @@ def _select_stage2(request: TrainingRequest, data: Stage2Data, *, job_id: str, s
         return build_estimator(RANDOM_FOREST, params, seed=seed, n_jobs=-1), {"family": RANDOM_FOREST, **params}, {
             "mode": "default"}
 
-    from geulpi_tasks.optimization.distributed import journal_storage, run_study_worker
     from geulpi_tasks.optimization.search import create_study, make_objective, summarize_study
+    from geulpi_tasks.training.distributed import journal_storage, run_study_worker
 
     storage = journal_storage(redis_url, key_prefix)
     study_name = f"train-{job_id}"
@@ -228,8 +228,8 @@ def run_search_helper(spec: dict[str, Any], *, redis_url: str, key_prefix: str, 
     left to claim. Returns what it ran; a study that is already done returns at once."""
     import redis
 
-    from geulpi_tasks.optimization.distributed import journal_storage, run_study_worker
     from geulpi_tasks.optimization.search import create_study, make_objective
+    from geulpi_tasks.training.distributed import journal_storage, run_study_worker
 
     client = redis.Redis.from_url(redis_url)
     payload = client.get(job_key(key_prefix, spec["job_id"], "stage2"))

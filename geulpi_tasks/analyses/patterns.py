@@ -18,11 +18,10 @@ from datetime import date
 from statistics import median
 from typing import Any, Iterable, Sequence
 
-from geulpi_tasks.schemas import Category, EventInput
-from geulpi_tasks.workflows import defaults
-from geulpi_tasks.workflows.anomalies import detect_anomalies
-from geulpi_tasks.workflows.constraints import WEEKDAYS, clock_label
-from geulpi_tasks.workflows.parsing import (
+from geulpi_tasks.analyses import defaults
+from geulpi_tasks.analyses.anomalies import detect_anomalies
+from geulpi_tasks.analyses.constraints import WEEKDAYS, clock_label
+from geulpi_tasks.analyses.parsing import (
     parse_lookback,
     parse_number,
     parse_request_events,
@@ -30,8 +29,9 @@ from geulpi_tasks.workflows.parsing import (
     require_body,
     window_ending_at_latest,
 )
-from geulpi_tasks.workflows.timeline import category_of, date_range
-from geulpi_tasks.workflows.titles import group_titles
+from geulpi_tasks.analyses.timeline import category_of, date_range
+from geulpi_tasks.analyses.titles import group_titles
+from geulpi_tasks.schemas import Category, EventInput
 
 
 @dataclass(frozen=True)

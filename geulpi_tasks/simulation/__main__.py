@@ -1,5 +1,0 @@
-import sys
-
-from geulpi_tasks.simulation.cli import main
-
-sys.exit(main())

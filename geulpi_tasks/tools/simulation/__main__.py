@@ -1,0 +1,5 @@
+import sys
+
+from geulpi_tasks.tools.simulation.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Training jobs: the layer above models/, optimization/ and registry/ that turns a request into a version."""
