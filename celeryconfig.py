@@ -1,8 +1,4 @@
-"""Celery configuration for every Geulpi process, derived from one ``Settings`` object.
-
-``build(settings)`` is what the app uses; the module-level names exist so ``celery -A`` tooling and
-``app.config_from_object("celeryconfig")`` see the same values read from the environment.
-"""
+"""Celery configuration for every Geulpi process, derived from one ``Settings`` object: ``build(settings)``."""
 
 from __future__ import annotations
 
@@ -10,8 +6,8 @@ from typing import Any
 
 from kombu import Exchange, Queue
 
+from geulpi_tasks.redis_urls import redis_ssl_options
 from geulpi_tasks.settings import Settings
-from geulpi_tasks.tools.redis_server import redis_ssl_options
 from workers.task_names import QUEUE_INFERENCE, QUEUES, ROUTES
 
 
@@ -90,5 +86,3 @@ def _tls(settings: Settings) -> dict[str, Any]:
         options["redis_backend_use_ssl"] = backend_ssl
     return options
 
-
-globals().update(build(Settings.from_env()))

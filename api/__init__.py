@@ -8,22 +8,26 @@ from celery import Celery
 from flask import Flask
 
 from api.auth import register_auth
+from api.blueprints import analyses, classify, system, tasks
+from api.blueprints import experiments as experiments_blueprint
+from api.blueprints import feedback as feedback_blueprint
+from api.blueprints import models as models_blueprint
+from api.blueprints import monitoring as monitoring_blueprint
+from api.blueprints import training as training_blueprint
 from api.errors import register_error_handlers
 from api.gateway import TaskGateway
+from api.state import ApiState, init_state
 from geulpi_tasks.settings import Settings
+from workers.celery_app import app as task_app
+from workers.celery_app import configure, create_celery
 
 
 def create_app(settings: Settings | None = None, celery: Celery | None = None) -> Flask:
     settings = settings or Settings.from_env()
     if settings.disable_redis:
         # Limited mode: tasks run in this process on the app they are registered with.
-        from workers.celery_app import app as task_app
-
-        task_app.conf.geulpi_settings = settings
-        celery = task_app
+        celery = configure(task_app, settings)
     elif celery is None:
-        from workers.celery_app import create_celery
-
         celery = create_celery(settings)
     app = Flask("geulpi_api")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
@@ -31,15 +35,9 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
     gateway = TaskGateway(celery, key_prefix=settings.key_prefix, in_process=settings.disable_redis,
                           breaker_cooldown_s=settings.breaker_cooldown_s,
                           ping_timeout_s=settings.health_ping_timeout_s)
-    app.extensions["geulpi"] = {"settings": settings, "celery": celery, "gateway": gateway}
-    register_auth(app, settings)
-
-    from api.blueprints import analyses, classify, system, tasks
-    from api.blueprints import experiments as experiments_blueprint
-    from api.blueprints import feedback as feedback_blueprint
-    from api.blueprints import models as models_blueprint
-    from api.blueprints import monitoring as monitoring_blueprint
-    from api.blueprints import training as training_blueprint
+    state = ApiState(settings=settings, celery=celery, gateway=gateway)
+    init_state(app, state)
+    state.auth = register_auth(app, settings)
 
     for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, models_blueprint.bp, feedback_blueprint.bp,
                       experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp):

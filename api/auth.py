@@ -99,12 +99,12 @@ class AuthPolicy:
                                code="invalid_api_key")
 
 
-def register_auth(app: Flask, settings: Settings) -> None:
-    """Check every request before its handler runs (and before its body is read)."""
+def register_auth(app: Flask, settings: Settings) -> AuthPolicy:
+    """Check every request before its handler runs (and before its body is read). Returns the policy."""
     policy = AuthPolicy.from_settings(settings)
-    app.extensions["geulpi"]["auth"] = policy
 
     @app.before_request
     def _require_key() -> None:
         policy.check(request.headers.get("Authorization"), access_for(request.endpoint, request.method))
 
+    return policy

@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from geulpi_tasks.errors import (
+    REDIS_OUTAGE_ERRORS,
     Conflict,
     GeulpiError,
     InvalidInput,
@@ -54,6 +55,15 @@ def register_error_handlers(app: Flask) -> None:
                 challenge += ', error="invalid_token"'
             response.headers["WWW-Authenticate"] = challenge
         return response, status
+
+    def _redis_down(err: Exception):  # type: ignore[no-untyped-def]
+        # A Redis call that no domain function wrapped: still an outage (503 naming Redis), never a 500.
+        log.warning("Redis unreachable: %s", type(err).__name__)
+        return _domain(Unavailable(f"Redis is unreachable ({type(err).__name__}); retry shortly.",
+                                   details={"dependency": "redis"}))
+
+    for outage in REDIS_OUTAGE_ERRORS:
+        app.register_error_handler(outage, _redis_down)
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):  # type: ignore[no-untyped-def]

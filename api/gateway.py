@@ -18,15 +18,9 @@ from kombu.exceptions import LimitExceeded, OperationalError
 from api.breaker import QueueBreaker
 from api.task_repr import args_repr
 from celeryconfig import is_amqp
-from geulpi_tasks.errors import NotFound, RemoteError, Timeout, Unavailable, error_from_dict
+from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, NotFound, RemoteError, Timeout, Unavailable, error_from_dict
 
-_INFRA_ERRORS: tuple[type[BaseException], ...] = (OperationalError, ConnectionError, OSError)
-try:  # redis-py's errors do not all derive from ConnectionError
-    import redis.exceptions as _redis_errors
-
-    _INFRA_ERRORS += (_redis_errors.ConnectionError, _redis_errors.TimeoutError)
-except ImportError:  # pragma: no cover - redis is a hard dependency
-    pass
+_INFRA_ERRORS: tuple[type[BaseException], ...] = (OperationalError, *REDIS_OUTAGE_ERRORS)
 
 # No free confirm-mode connection in time is an outage as well.
 _SUBMIT_ERRORS: tuple[type[BaseException], ...] = (*_INFRA_ERRORS, LimitExceeded)

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, url_for
+import redis
+from flask import request, url_for
 from werkzeug.exceptions import BadRequest
 
+from api.gateway import TaskGateway
+from api.state import api_state
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.settings import Settings
 
 
 def settings() -> Settings:
-    return current_app.extensions["geulpi"]["settings"]  # type: ignore[no-any-return]
+    return api_state().settings
 
 
-def gateway() -> Any:
-    return current_app.extensions["geulpi"]["gateway"]
+def gateway() -> TaskGateway:
+    return api_state().gateway
+
+
+def redis_client(needed_for: str) -> redis.Redis:
+    """The one way a handler gets Redis: Unavailable (503) in limited mode, naming ``needed_for``."""
+    return api_state().redis(needed_for)
 
 
 def json_body() -> Any:

@@ -95,7 +95,7 @@ class Stack:
                                   str(self.inference_concurrency)])
 
     def start(self) -> "Stack":
-        from geulpi_tasks.registry.bootstrap import ensure_production_model
+        from geulpi_tasks.training.bootstrap import ensure_production_model
 
         self.start_redis()
         self.settings.effective_metrics_dir.mkdir(parents=True, exist_ok=True)

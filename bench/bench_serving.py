@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geulpi_tasks.data.generator import generate_events  # noqa: E402
-from geulpi_tasks.registry.bootstrap import ensure_production_model  # noqa: E402
 from geulpi_tasks.registry.store import download_bundle  # noqa: E402
 from geulpi_tasks.settings import Settings  # noqa: E402
 from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server  # noqa: E402
+from geulpi_tasks.training.bootstrap import ensure_production_model  # noqa: E402
 from workers.celery_app import create_celery  # noqa: E402
 from workers.task_names import CLASSIFY_EVENT, INFERENCE_PING  # noqa: E402
 

@@ -33,7 +33,7 @@ from geulpi_tasks.models.event_classifier import (  # noqa: E402
 from geulpi_tasks.models.runtime import ServedClassifier, save_bundle  # noqa: E402
 from geulpi_tasks.optimization.search import RANDOM_FOREST, XGBOOST, build_estimator, onnx_session  # noqa: E402
 from geulpi_tasks.schemas import CATEGORIES, parse_event  # noqa: E402
-from geulpi_tasks.training.job import fit_text_stage  # noqa: E402
+from geulpi_tasks.training.text_stage import fit_text_stage  # noqa: E402
 
 # The served default forest, a mid-size booster, and the largest booster the search space allows.
 MODELS = {

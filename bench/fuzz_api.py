@@ -189,7 +189,7 @@ def main() -> None:
     parser.add_argument("--keep-reports", action="store_true", help="keep the HAR files and print their folder")
     args = parser.parse_args()
 
-    from geulpi_tasks.registry.bootstrap import ensure_production_model
+    from geulpi_tasks.training.bootstrap import ensure_production_model
 
     tmp = Path(tempfile.mkdtemp(prefix="geulpi-fuzz-"))
     port = free_port()

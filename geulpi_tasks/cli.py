@@ -9,10 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from typing import Any, Sequence
 
+import redis
+
 from geulpi_tasks.errors import GeulpiError, InvalidInput, NotFound
+from geulpi_tasks.feedback import list_feedback_rows
+from geulpi_tasks.registry import lifecycle
+from geulpi_tasks.registry.compare import compare_versions
+from geulpi_tasks.registry.gates import PromotionGates
 from geulpi_tasks.settings import Settings
+from geulpi_tasks.tools.simulation.cli import main as simulate
+from geulpi_tasks.training.job import run_training_job
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,16 +64,10 @@ def _parser() -> argparse.ArgumentParser:
 def _feedback_rows(settings: Settings) -> list[dict[str, Any]]:
     if settings.disable_redis:
         return []
-    import redis
-
-    from geulpi_tasks.feedback import list_feedback_rows
-
     return list_feedback_rows(redis.Redis.from_url(settings.redis_url), settings.key_prefix)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> Any:
-    from geulpi_tasks.registry import lifecycle
-
     uri = settings.effective_tracking_uri
     name = lifecycle.check_model_name(getattr(args, "name", None) or settings.model_name)
     if args.command == "list":
@@ -74,8 +77,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> Any:
     if args.command == "rollback":
         return lifecycle.rollback_production(uri, name)
     if args.command == "compare":
-        from geulpi_tasks.registry.compare import compare_versions
-
         return compare_versions(uri, name, args.version_a, args.version_b, cache_dir=settings.data_dir / "model_cache",
                                 n_generated=args.samples or settings.compare_eval_samples,
                                 feedback_rows=_feedback_rows(settings))
@@ -83,11 +84,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> Any:
-    import uuid
-
-    from geulpi_tasks.registry.gates import PromotionGates
-    from geulpi_tasks.training.job import run_training_job
-
     request = {"model_type": args.model_type, "optimize": args.optimize, "auto_promote": args.auto_promote,
                "n_optimization_trials": args.n_optimization_trials, "description": args.description,
                "families": args.families, "trigger": "cli"}
@@ -104,8 +100,6 @@ def _train(args: argparse.Namespace, settings: Settings) -> Any:
 def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None) -> int:
     argv = list(argv) if argv is not None else sys.argv[1:]
     if argv[:1] == ["simulate"]:
-        from geulpi_tasks.tools.simulation.cli import main as simulate
-
         return simulate(argv[1:], settings=settings, prog="geulpi simulate")
     args = _parser().parse_args(argv)
     settings = settings or Settings.from_env()

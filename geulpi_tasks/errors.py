@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis.exceptions
+
+# What a Redis outage looks like from redis-py (and from the sockets under it): the one tuple every layer catches.
+REDIS_OUTAGE_ERRORS: tuple[type[Exception], ...] = (redis.exceptions.ConnectionError,
+                                                       redis.exceptions.TimeoutError, OSError)
+
 
 class GeulpiError(Exception):
     """Root of every error the domain raises on purpose."""

@@ -18,7 +18,9 @@ import uuid
 from collections import Counter
 from typing import Any, Mapping, Sequence
 
-from geulpi_tasks.errors import InvalidInput, InvalidValue, NotFound, Unavailable
+from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, InvalidInput, InvalidValue, NotFound, Unavailable
+from geulpi_tasks.experiments.store import record_feedback_outcome as record_variant_outcome
+from geulpi_tasks.monitoring.accuracy import record_feedback_outcome
 from geulpi_tasks.schemas import CATEGORIES, Priority, event_to_wire, parse_event
 
 PRIORITIES: tuple[str, ...] = tuple(p.value for p in Priority)
@@ -28,12 +30,6 @@ _EVENT_FIELDS = ("title", "startTime", "endTime", "description", "location", "at
 def feedback_key(key_prefix: str, *parts: str) -> str:
     """Every feedback key is built here."""
     return ":".join((key_prefix, "feedback", *parts))
-
-
-def _redis_errors() -> tuple[type[BaseException], ...]:
-    import redis.exceptions
-
-    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 def remember_classified(redis_client: Any, key_prefix: str,
@@ -104,7 +100,7 @@ def save_feedback(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any
     answer."""
     try:
         return _save(redis_client, key_prefix, feedback, default_model_name)
-    except _redis_errors() as err:
+    except REDIS_OUTAGE_ERRORS as err:
         raise Unavailable("Redis is unreachable; the feedback was not stored. Retry shortly.",
                           details={"dependency": "redis"}) from err
 
@@ -142,14 +138,10 @@ def _save(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any], defau
     # Online accuracy (monitoring) counts each served answer once: a repeated correction does not count again.
     scored = bool(cached and cached.get("predictedCategory") and cached.get("modelVersion") and not replaced)
     if scored and cached is not None:
-        from geulpi_tasks.monitoring.accuracy import record_feedback_outcome
-
         correct = cached["predictedCategory"] == record["category"]
         record_feedback_outcome(redis_client, key_prefix, str(cached.get("modelName") or default_model_name),
                                 str(cached["modelVersion"]), correct)
         if cached.get("experimentId") and cached.get("variant"):
-            from geulpi_tasks.experiments.store import record_feedback_outcome as record_variant_outcome
-
             record_variant_outcome(redis_client, key_prefix, str(cached["experimentId"]), str(cached["variant"]),
                                    correct)
     return {**record, "replaced": replaced, "scored": scored}
@@ -159,7 +151,7 @@ def list_feedback(redis_client: Any, key_prefix: str) -> list[dict[str, Any]]:
     """Every stored correction (full records), oldest first. Unavailable when Redis does not answer."""
     try:
         raw = redis_client.hgetall(feedback_key(key_prefix, "rows"))
-    except _redis_errors() as err:
+    except REDIS_OUTAGE_ERRORS as err:
         raise Unavailable("Redis is unreachable; feedback cannot be read. Retry shortly.",
                           details={"dependency": "redis"}) from err
     records = [json.loads(v) for v in raw.values()]

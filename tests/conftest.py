@@ -45,7 +45,7 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -
 @pytest.fixture(scope="session")
 def production_model(base_settings: Settings) -> str:
     """Train (small) and promote the first model in the temp registry; returns its version."""
-    from geulpi_tasks.registry.bootstrap import ensure_production_model
+    from geulpi_tasks.training.bootstrap import ensure_production_model
 
     ref, _ = ensure_production_model(tracking_uri=base_settings.effective_tracking_uri,
                                      artifact_root=base_settings.artifact_root, model_name=base_settings.model_name,

@@ -1,4 +1,4 @@
-"""Calendar-analysis tasks on the inference queue: parse the request, fill missing categories, analyse, return JSON.
+"""Calendar-analysis tasks on the inference queue: parse the request, fill missing categories, analyze, return JSON.
 
 They live on the inference queue because events sent without a category are classified by the production model
 this process already serves; a request whose events all carry a category never needs that model.
@@ -13,12 +13,12 @@ from geulpi_tasks import analyses
 from geulpi_tasks.analyses.categorize import count_uncategorized, fill_categories
 from workers import process_state
 from workers.celery_app import app, settings_of
-from workers.inference_tasks import domain_errors
+from workers.domain_errors import domain_errors
 from workers.task_names import ANALYZE_BALANCE, ANALYZE_BURNOUT, DETECT_PATTERNS, OPTIMIZE_SCHEDULE
 
 
 def _analyze(payload: Any, parse: Callable[[Any], Any], analyze: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    """parse → fill missing categories (loading the model only if one is missing) → analyse."""
+    """parse → fill missing categories (loading the model only if one is missing) → analyze."""
     request = parse(payload)
     model_fields: dict[str, Any] = {"categorizedByModel": 0}
     if count_uncategorized(request.events):

@@ -1,16 +1,19 @@
-"""Start Celery Beat with ``beat_schedule.SCHEDULE``: ``python -m workers.beat``. Run exactly one per deployment."""
+"""Start Celery Beat with ``beat_schedule.build_schedule``: ``python -m workers.beat``. Run exactly one."""
 
 from __future__ import annotations
 
 import sys
 
-from beat_schedule import SCHEDULE
-from workers.celery_app import app, settings_of
+from beat_schedule import build_schedule
+from geulpi_tasks.settings import Settings
+from workers.celery_app import app, configure
 
 
 def main(argv: list[str] | None = None) -> None:
-    app.conf.beat_schedule = SCHEDULE
-    schedule_file = settings_of(app).data_dir / "celerybeat-schedule"
+    settings = Settings.from_env()
+    configure(app, settings)
+    app.conf.beat_schedule = build_schedule(settings)
+    schedule_file = settings.data_dir / "celerybeat-schedule"
     schedule_file.parent.mkdir(parents=True, exist_ok=True)
     app.start(["beat", "--loglevel", "INFO", "--schedule", str(schedule_file),
                *(argv if argv is not None else sys.argv[1:])])

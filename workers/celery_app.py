@@ -1,4 +1,9 @@
-"""The one Celery app. ``celery -A workers.celery_app`` and every worker command use ``app`` below."""
+"""The one Celery app that every task is registered on, configured by whoever starts the process.
+
+Worker and Beat commands call ``configure(app, Settings.from_env())`` in their ``main``; the ``celery`` command
+(Flower, ``inspect``) goes through ``workers.celery_cli``; the API and tests build client apps with
+``create_celery(settings)``. Nothing reads the environment when this module is imported.
+"""
 
 from __future__ import annotations
 
@@ -20,17 +25,22 @@ TASK_MODULES = [
 ]
 
 
-def create_celery(settings: Settings) -> Celery:
-    celery = Celery("geulpi", set_as_current=False)
+def configure(celery: Celery, settings: Settings) -> Celery:
+    """Apply ``settings`` (queues, routes, transports, timeouts) to ``celery`` and keep them for its tasks."""
     celery.conf.update(celeryconfig.build(settings))
     celery.conf.geulpi_settings = settings
     return celery
+
+
+def create_celery(settings: Settings) -> Celery:
+    """A separate configured app, for processes that only send tasks (the API, tests, benchmarks)."""
+    return configure(Celery("geulpi", set_as_current=False), settings)
 
 
 def settings_of(celery: Celery) -> Settings:
     return celery.conf.geulpi_settings  # type: ignore[no-any-return]
 
 
-app = create_celery(Settings.from_env())
+app = Celery("geulpi", set_as_current=False)
 app.set_current()
 app.conf.imports = TASK_MODULES

@@ -9,7 +9,7 @@ import redis
 from geulpi_tasks.experiments.lifecycle import AnalysisConfig, stop_expired_experiments
 from geulpi_tasks.registry.gates import PromotionGates
 from workers.celery_app import app, settings_of
-from workers.inference_tasks import domain_errors
+from workers.domain_errors import domain_errors
 from workers.task_names import STOP_EXPIRED_EXPERIMENTS
 
 

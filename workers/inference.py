@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import sys
 
+from geulpi_tasks.settings import Settings
 from workers import process_state
-from workers.celery_app import app
+from workers.celery_app import app, configure
 from workers.task_names import QUEUE_INFERENCE
 
 
 def main(argv: list[str] | None = None) -> None:
-    process_state.role = "inference"
+    process_state.role = process_state.ProcessRole.INFERENCE
+    configure(app, Settings.from_env())
     app.loader.import_default_modules()
     extra = argv if argv is not None else sys.argv[1:]
     app.worker_main(["worker", "-Q", QUEUE_INFERENCE, "-n", "inference@%h", "--prefetch-multiplier", "1",

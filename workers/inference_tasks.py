@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from typing import Any, Callable, TypeVar
+from typing import Any
 
 from celery import signals
 
-from geulpi_tasks.errors import GeulpiError, RemoteError, error_to_wire
+from geulpi_tasks.errors import GeulpiError
 from geulpi_tasks.schemas import parse_event, parse_events
 from workers import process_state
 from workers.celery_app import app, settings_of
+from workers.domain_errors import domain_errors
 from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS, INFERENCE_PING
 
 log = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def domain_errors(fn: F) -> F:
-    """Turn a GeulpiError into a JSON-carried RemoteError so the API can answer with the same code."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except GeulpiError as err:
-            raise RemoteError(error_to_wire(err)) from err
-    return wrapper  # type: ignore[return-value]
 
 
 @app.task(name=INFERENCE_PING)
@@ -60,7 +48,7 @@ def classify_events(self: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _load_model_in_this_process(**_: Any) -> None:
-    if process_state.role != "inference":
+    if process_state.role != process_state.ProcessRole.INFERENCE:
         return
     provider = process_state.model_provider(settings_of(app))
     try:

@@ -11,7 +11,11 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from geulpi_tasks.registry.bootstrap import ensure_production_model
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from geulpi_tasks.monitoring.metrics import configure_metrics_dir
+from geulpi_tasks.redis_urls import redacted_url
 from geulpi_tasks.settings import Settings
 from geulpi_tasks.tools.credentials import (
     API_KEY_FILE,
@@ -22,11 +26,11 @@ from geulpi_tasks.tools.credentials import (
 )
 from geulpi_tasks.tools.redis_server import (
     is_local,
-    redacted_url,
     redis_reachable,
     start_redis_server,
     stop_redis_server,
 )
+from geulpi_tasks.training.bootstrap import ensure_production_model
 
 log = logging.getLogger("geulpi.launcher")
 
@@ -44,7 +48,7 @@ def process_table(settings: Settings, python: str) -> dict[str, str]:
         "training": f"{python} -m workers.training",
         "monitoring": f"{python} -m workers.monitoring",
         "beat": f"{python} -m workers.beat",
-        "flower": f"{bin_dir / 'celery'} -A workers.celery_app flower --port={settings.flower_port}",
+        "flower": f"{bin_dir / 'celery'} -A workers.celery_cli flower --port={settings.flower_port}",
     }
 
 
@@ -105,14 +109,11 @@ def main() -> int:
             seed=settings.seed)
         log.info("%s model '%s' version %s is in production", "trained" if trained else "found", ref.name,
                  ref.version)
-        from honcho.manager import Manager
-        from honcho.printer import Printer
 
         manager = Manager(Printer(sys.stdout))
         env = {**os.environ, "GEULPI_DATA_DIR": str(settings.data_dir.resolve()),
                "MLFLOW_TRACKING_URI": settings.effective_tracking_uri, "PYTHONUNBUFFERED": "1"}
         # One prometheus-client multiprocess directory per run, emptied so counts start from this start-up.
-        from geulpi_tasks.monitoring.metrics import configure_metrics_dir
 
         env["PROMETHEUS_MULTIPROC_DIR"] = str(configure_metrics_dir(settings.effective_metrics_dir, wipe=True))
         secret_env, secret_lines = security_env(settings)

@@ -8,7 +8,7 @@ from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.feedback import list_feedback_rows
 from geulpi_tasks.registry.compare import compare_versions
 from workers.celery_app import app, settings_of
-from workers.inference_tasks import domain_errors
+from workers.domain_errors import domain_errors
 from workers.task_names import COMPARE_VERSIONS
 
 

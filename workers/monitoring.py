@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 
+from geulpi_tasks.settings import Settings
 from workers import process_state
-from workers.celery_app import app
+from workers.celery_app import app, configure
 from workers.task_names import QUEUE_MONITORING
 
 
 def main(argv: list[str] | None = None) -> None:
-    process_state.role = "monitoring"
+    process_state.role = process_state.ProcessRole.MONITORING
+    configure(app, Settings.from_env())
     app.loader.import_default_modules()
     app.worker_main(["worker", "-Q", QUEUE_MONITORING, "-n", "monitoring@%h", "--concurrency", "1",
                      "--loglevel", "INFO", *(argv if argv is not None else sys.argv[1:])])

@@ -5,6 +5,8 @@ Created at worker start-up (signals) or lazily on first use; prefork children in
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import redis
 
 from geulpi_tasks.experiments.serving import ExperimentRouter
@@ -14,7 +16,17 @@ from geulpi_tasks.settings import Settings
 
 _provider: ModelProvider | None = None
 _router: ExperimentRouter | None = None
-role: str | None = None
+
+
+class ProcessRole(StrEnum):
+    """What a worker process is for; its command sets it before Celery starts (children inherit it)."""
+
+    INFERENCE = "inference"
+    TRAINING = "training"
+    MONITORING = "monitoring"
+
+
+role: ProcessRole | None = None
 
 
 def model_provider(settings: Settings) -> ModelProvider:

@@ -8,9 +8,13 @@ from typing import Any
 
 from kombu.exceptions import OperationalError
 
-from geulpi_tasks.registry.bootstrap import ensure_production_model
+from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS
+from geulpi_tasks.registry.gates import PromotionGates
+from geulpi_tasks.training.bootstrap import ensure_production_model
+from geulpi_tasks.training.outage import run_training_job_through_outages
+from geulpi_tasks.training.search import run_search_helper
 from workers.celery_app import app, settings_of
-from workers.inference_tasks import domain_errors
+from workers.domain_errors import domain_errors
 from workers.task_names import ENSURE_PRODUCTION_MODEL, NIGHTLY_RETRAIN, RUN_SEARCH_TRIALS, TRAIN_MODEL
 
 log = logging.getLogger(__name__)
@@ -41,10 +45,6 @@ def train_model(self: Any, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_job(task: Any, request: dict[str, Any]) -> dict[str, Any]:
-    from geulpi_tasks.registry.gates import PromotionGates
-    from geulpi_tasks.tools.redis_server import REDIS_OUTAGE_ERRORS
-    from geulpi_tasks.training.job import run_training_job_through_outages
-
     settings = settings_of(app)
 
     def progress(meta: dict[str, Any]) -> None:
@@ -71,8 +71,6 @@ def _run_job(task: Any, request: dict[str, Any]) -> dict[str, Any]:
 @domain_errors
 def run_search_trials(self: Any, spec: dict[str, Any]) -> dict[str, Any]:
     """A helper's share of a distributed Optuna study (``parallelism`` > 1)."""
-    from geulpi_tasks.training.job import run_search_helper
-
     settings = settings_of(app)
     return run_search_helper(spec, redis_url=settings.redis_url, key_prefix=settings.key_prefix,
                              heartbeat_s=settings.trial_heartbeat_s, worker_name=self.request.hostname)

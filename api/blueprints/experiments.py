@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
-from api.http import json_body, settings
-from geulpi_tasks.errors import InvalidInput, Unavailable
+from api.http import json_body, redis_client, settings
+from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.experiments import lifecycle
 from geulpi_tasks.registry.gates import PromotionGates
 
@@ -16,14 +16,7 @@ bp = Blueprint("experiments", __name__)
 
 
 def _redis() -> redis.Redis:
-    if settings().disable_redis:
-        raise Unavailable("A/B experiments need Redis; they are off in limited mode (DISABLE_REDIS).",
-                          details={"dependency": "redis"})
-    state = current_app.extensions["geulpi"]
-    if "experiments_redis" not in state:
-        state["experiments_redis"] = redis.Redis.from_url(settings().redis_url, socket_timeout=5.0,
-                                                          socket_connect_timeout=2.0)
-    return state["experiments_redis"]  # type: ignore[no-any-return]
+    return redis_client("A/B experiments")
 
 
 def _promote_flag() -> bool:

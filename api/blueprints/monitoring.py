@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import redis.exceptions
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 from flask.blueprints import BlueprintSetupState
 
-from api.http import json_body, settings
+from api.http import json_body, redis_client, settings
+from api.state import api_state
 from celeryconfig import is_amqp
-from geulpi_tasks.errors import InvalidInput, NotFound, Unavailable
+from geulpi_tasks.errors import InvalidInput, NotFound
 from geulpi_tasks.monitoring.alerts import parse_alert
 from geulpi_tasks.monitoring.dashboard import build_dashboard
 from geulpi_tasks.monitoring.metrics import (
@@ -34,7 +34,7 @@ _PREDICTION_ENDPOINTS = {"classify.classify_event", "classify.classify_events"}
 
 @bp.record_once
 def _configure(state: BlueprintSetupState) -> None:
-    configure_metrics_dir(state.app.extensions["geulpi"]["settings"].effective_metrics_dir)
+    configure_metrics_dir(api_state(state.app).settings.effective_metrics_dir)
 
 
 @bp.before_app_request
@@ -51,19 +51,8 @@ def _observe_round_trip(response: Response) -> Response:
     return response
 
 
-@bp.errorhandler(redis.exceptions.ConnectionError)
-@bp.errorhandler(redis.exceptions.TimeoutError)
-def _redis_down(err: Exception) -> Any:
-    return current_app.handle_user_exception(Unavailable(
-        f"Monitoring state in Redis is unreachable ({type(err).__name__}); retry shortly.",
-        details={"dependency": "redis"}))
-
-
 def _redis() -> Any:
-    if settings().disable_redis:
-        raise Unavailable("Monitoring needs Redis; it is off in limited mode (DISABLE_REDIS).",
-                          details={"dependency": "redis"})
-    return current_app.extensions["geulpi"]["celery"].backend.client
+    return redis_client("Monitoring")
 
 
 def _monitor(model_name: str | None = None) -> Monitor:
@@ -83,7 +72,7 @@ def metrics() -> Any:
     s = settings()
     depths = None
     if is_amqp(s.effective_broker_url):  # RabbitMQ knows its queue lengths; Redis lists are read directly
-        celery = current_app.extensions["geulpi"]["celery"]
+        celery = api_state().celery
         depths = lambda queues: broker_queue_depths(celery.connection_for_read(), queues)  # noqa: E731
     state = None if s.disable_redis else StateCollector(
         _redis(), key_prefix=s.key_prefix, queues=QUEUES, model_names=[s.model_name],

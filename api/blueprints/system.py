@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from api.health import check_system
 from api.http import settings
 from api.openapi import openapi_document
+from api.state import api_state
 
 bp = Blueprint("system", __name__)
 
@@ -18,7 +19,7 @@ def health() -> Any:
     s = settings()
     if s.disable_redis:
         return {"status": "limited", "mode": "DISABLE_REDIS", "checks": {}}, 200
-    report = check_system(current_app.extensions["geulpi"]["celery"], tracking_uri=s.effective_tracking_uri,
+    report = check_system(api_state().celery, tracking_uri=s.effective_tracking_uri,
                           model_name=s.model_name, ping_timeout=s.health_ping_timeout_s)
     return report, (200 if report["status"] == "ok" else 503)
 

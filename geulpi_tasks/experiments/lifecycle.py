@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from mlflow.exceptions import MlflowException
 
 from geulpi_tasks.errors import Conflict, GeulpiError, InvalidInput, InvalidValue, NotFound, Unavailable
 from geulpi_tasks.experiments import statistics as st
@@ -30,7 +31,8 @@ from geulpi_tasks.experiments.store import (
 from geulpi_tasks.experiments.store import (
     list_experiments as stored_experiments,
 )
-from geulpi_tasks.registry.gates import PromotionGates
+from geulpi_tasks.registry.gates import PromotionGates, apply_auto_promote
+from geulpi_tasks.registry.store import client_for, find_version_by_alias
 from geulpi_tasks.schemas import MAX_MODEL_VERSION
 from geulpi_tasks.settings import Settings
 
@@ -143,9 +145,6 @@ def parse_experiment(payload: Any, *, now: float) -> Experiment:
 
 def check_versions_exist(tracking_uri: str, model_type: str, variants: list[Variant]) -> None:
     """NotFound naming the variant whose version is not in the registry; Unavailable if the registry is down."""
-    from mlflow.exceptions import MlflowException
-
-    from geulpi_tasks.registry.store import client_for
 
     missing = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"}
     client = client_for(tracking_uri)
@@ -185,7 +184,7 @@ def list_experiments(client: redis.Redis, prefix: str) -> list[dict[str, Any]]:
     return [e.to_wire() for e in stored_experiments(client, prefix)]
 
 
-def analyse(experiment: Experiment, counts: dict[str, dict[str, Any]], config: AnalysisConfig) -> dict[str, Any]:
+def analyze(experiment: Experiment, counts: dict[str, dict[str, Any]], config: AnalysisConfig) -> dict[str, Any]:
     """The results document from the counters: per-variant figures, fixed-horizon tests, SRM, decision, scores."""
     names = [v.name for v in experiment.variants]
     per_variant: dict[str, dict[str, Any]] = {}
@@ -282,7 +281,7 @@ def get_results(client: redis.Redis, prefix: str, experiment_id: str, config: An
         final = find_final_results(client, prefix, experiment_id)
         if final is not None:
             return final
-    return analyse(experiment, read_counts(client, prefix, experiment), config)
+    return analyze(experiment, read_counts(client, prefix, experiment), config)
 
 
 def stop_experiment(client: redis.Redis, prefix: str, experiment_id: str, config: AnalysisConfig, *,
@@ -303,7 +302,7 @@ def stop_experiment(client: redis.Redis, prefix: str, experiment_id: str, config
     experiment.status = ExperimentStatus.STOPPED
     experiment.stopped_at = time.time() if now is None else now
     experiment.stop_reason = reason
-    results = analyse(experiment, read_counts(client, prefix, experiment), config)
+    results = analyze(experiment, read_counts(client, prefix, experiment), config)
     promote = promote_winner or bool(experiment.extra.get("auto_promote"))
     results["promotion"] = (_promote(experiment, results, tracking_uri, gates) if promote
                             else {"requested": False})
@@ -319,8 +318,6 @@ def _promote(experiment: Experiment, results: dict[str, Any], tracking_uri: str 
              gates: PromotionGates | None) -> dict[str, Any]:
     """Promote the declared winner through the registry's normal path: Staging, then Production only when the
     version's logged held-out metrics pass the promotion gates and are not worse than production's."""
-    from geulpi_tasks.registry.gates import apply_auto_promote
-    from geulpi_tasks.registry.store import client_for, find_version_by_alias
 
     winner = results["decision"]["winner"]
     if winner is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import redis
 
-from geulpi_tasks.errors import Unavailable
+from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, Unavailable
 from geulpi_tasks.experiments.assignment import assign_variant
 from geulpi_tasks.experiments.store import (
     Experiment,
@@ -81,7 +81,7 @@ class ExperimentRouter:
         try:
             record_batch_exposures(self.client, self.prefix, arm.experiment_id, arm.variant, successes=successes,
                                    failures=failures)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as err:
+        except REDIS_OUTAGE_ERRORS as err:
             log.warning("could not record %d exposures of %s/%s: %s", successes + failures, arm.experiment_id,
                         arm.variant, err)
 
@@ -90,5 +90,5 @@ class ExperimentRouter:
         try:
             record_exposure(self.client, self.prefix, arm.experiment_id, arm.variant, success=success,
                             latency_ms=latency_ms, latency_samples=self.latency_samples)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as err:
+        except REDIS_OUTAGE_ERRORS as err:
             log.warning("could not record an exposure of %s/%s: %s", arm.experiment_id, arm.variant, err)

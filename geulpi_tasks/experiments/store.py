@@ -25,7 +25,7 @@ from typing import Any, Callable, TypeVar
 
 import redis
 
-from geulpi_tasks.errors import Conflict, NotFound, Unavailable
+from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, Conflict, NotFound, Unavailable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,7 +109,7 @@ def redis_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as err:
+        except REDIS_OUTAGE_ERRORS as err:
             raise Unavailable("Redis, which holds the experiments, is unreachable; retry shortly.",
                               details={"dependency": "redis"}) from err
     return wrapper  # type: ignore[return-value]

@@ -38,6 +38,7 @@ def register_xgboost_converter() -> None:
     with _register_lock:
         if _xgboost_registered:
             return
+        # Converters load only when a model is exported (training), never in the serving or API processes.
         from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
         from skl2onnx import update_registered_converter
         from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
@@ -53,6 +54,7 @@ def stage2_onnx_bytes(model: Any, n_features: int) -> bytes:
 
     Raises ``RuntimeError`` (skl2onnx's) for a model type neither converter knows.
     """
+    # skl2onnx is heavy and needed only at export time (training), never in the serving or API processes.
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType
 

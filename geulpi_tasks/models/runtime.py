@@ -19,6 +19,7 @@ from typing import Any, Sequence
 
 import joblib
 import numpy as np
+import onnxruntime as ort
 
 from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION, event_text, numeric_features
 from geulpi_tasks.models.event_classifier import TrainedClassifier, apply_temperature
@@ -111,8 +112,6 @@ class ServedClassifier:
 
     @classmethod
     def load(cls, directory: Path, *, name: str, version: str) -> "ServedClassifier":
-        import onnxruntime as ort
-
         meta = json.loads((directory / _META).read_text())
         if meta.get("feature_schema_version") != FEATURE_SCHEMA_VERSION:
             raise ValueError(f"bundle feature schema {meta.get('feature_schema_version')} does not match "

@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS
 from geulpi_tasks.monitoring.accuracy import accuracy_by_version
 from geulpi_tasks.monitoring.drift_scan import all_drift
 
@@ -108,12 +109,10 @@ class StateCollector:
         self.accuracy_window_s = accuracy_window_s
 
     def collect(self) -> Iterable[Metric]:
-        import redis.exceptions
-
         up = GaugeMetricFamily("geulpi_monitoring_redis_up", "1 when the scrape could read Redis state, else 0.")
         try:
             families = self._families()
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as err:
+        except REDIS_OUTAGE_ERRORS as err:
             log.warning("metrics scrape without Redis state: %s", err)
             up.add_metric([], 0.0)
             return [up]

@@ -15,9 +15,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+import mlflow.artifacts
+from mlflow.exceptions import MlflowException
+
+from geulpi_tasks.data.generator import generate_events, split_events
 from geulpi_tasks.errors import NotFound, Unavailable
 from geulpi_tasks.monitoring.keys import MonitoringKeys
 from geulpi_tasks.monitoring.prediction_log import CATEGORICAL_FEATURES, NUMERIC_FEATURES, summarize_event
+from geulpi_tasks.registry.store import client_for
 
 REFERENCE_ARTIFACT = "reference_features.json"
 SNAPSHOT_SCHEMA = 1
@@ -62,11 +67,6 @@ def load_reference(redis: Any, key_prefix: str, *, tracking_uri: str, model_name
 
 
 def _from_registry(tracking_uri: str, model_name: str, version: str) -> dict[str, Any] | None:
-    import mlflow.artifacts
-    from mlflow.exceptions import MlflowException
-
-    from geulpi_tasks.registry.store import client_for
-
     try:
         run_id = client_for(tracking_uri).get_model_version(model_name, str(version)).run_id
     except MlflowException as err:
@@ -84,7 +84,6 @@ def _from_registry(tracking_uri: str, model_name: str, version: str) -> dict[str
 
 def rebuild_from_generator(n_samples: int, seed: int) -> dict[str, Any]:
     """The training split of ``generate_events(n_samples, seed)``: what bootstrap-style versions were trained on."""
-    from geulpi_tasks.data.generator import generate_events, split_events
 
     train, _val, _test = split_events(generate_events(n_samples, seed=seed), seed=seed)
     return build_reference(train, source="generator")

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import onnxruntime as ort
 import optuna
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold
 
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.models.onnx_export import RANDOM_FOREST, XGBOOST, stage2_onnx_bytes
-from geulpi_tasks.training.distributed import WORKER_ATTR
 
 # Every search family converts to ONNX (XGBoost through onnxmltools' converter), so every winner can be served.
 FAMILIES: tuple[str, ...] = (RANDOM_FOREST, XGBOOST)
@@ -29,6 +29,8 @@ PRUNERS = ("median", "successive_halving", "none")
 # A Pareto trial within this much accuracy of the most accurate Pareto trial counts as "as accurate".
 PARETO_ACCURACY_SLACK = 0.005
 N_FOLDS = 3
+# Names the training worker (its Celery hostname) that ran a trial, so a job's result can say who did what.
+WORKER_ATTR = "geulpi_worker"
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def build_estimator(family: str, params: dict[str, Any], *, seed: int, n_jobs: i
     if family == RANDOM_FOREST:
         return RandomForestClassifier(random_state=seed, n_jobs=n_jobs, **params)
     if family == XGBOOST:
-        from xgboost import XGBClassifier
+        from xgboost import XGBClassifier  # heavy, and needed only when a search tries XGBoost
 
         return XGBClassifier(random_state=seed, n_jobs=n_jobs, tree_method="hist", eval_metric="mlogloss",
                              **params)
@@ -100,8 +102,6 @@ def build_estimator(family: str, params: dict[str, Any], *, seed: int, n_jobs: i
 
 
 def onnx_session(payload: bytes) -> Any:
-    import onnxruntime as ort
-
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1

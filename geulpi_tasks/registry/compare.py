@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.stats import binomtest
 
 from geulpi_tasks.data.generator import generate_events
 from geulpi_tasks.errors import InvalidValue
@@ -35,7 +36,6 @@ def held_out_rows(n_generated: int, feedback_rows: Sequence[dict[str, Any]]) -> 
 
 def mcnemar_p(correct_a: np.ndarray, correct_b: np.ndarray) -> float:
     """Two-sided exact McNemar p-value of paired correctness vectors (1.0 when they never disagree)."""
-    from scipy.stats import binomtest
 
     only_a = int(np.sum(correct_a & ~correct_b))
     only_b = int(np.sum(~correct_a & correct_b))

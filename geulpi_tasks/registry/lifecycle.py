@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from mlflow.exceptions import MlflowException
+
 from geulpi_tasks.errors import Conflict, InvalidInput, NotFound, Unavailable
 from geulpi_tasks.registry.store import PRODUCTION_ALIAS, Stage, client_for
 from geulpi_tasks.schemas import MAX_MODEL_VERSION
@@ -106,8 +108,6 @@ def check_model_name(name: Any, field: str = "name") -> str:
 
 
 def _mlflow_call(what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from mlflow.exceptions import MlflowException
-
     try:
         return fn(*args, **kwargs)
     except MlflowException as err:
@@ -164,7 +164,6 @@ def list_versions(tracking_uri: str, name: str) -> dict[str, Any]:
 
     Raises NotFound for an unknown model, Unavailable when the registry does not answer.
     """
-    from mlflow.exceptions import MlflowException
 
     client = client_for(tracking_uri)
     model = get_registered_model(tracking_uri, name)
@@ -221,8 +220,6 @@ def _current_production(model: Any) -> str | None:
 
 
 def _set_alias(client: Any, name: str, alias: str, version: str | None) -> None:
-    from mlflow.exceptions import MlflowException
-
     if version is None:
         try:
             client.delete_registered_model_alias(name, alias)

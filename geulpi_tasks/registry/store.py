@@ -14,7 +14,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import mlflow
+import mlflow.artifacts
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
 from geulpi_tasks.errors import NotFound, Unavailable
+from geulpi_tasks.models.pyfunc import BUNDLE_ARTIFACT, EventClassifierPyfunc
 
 PRODUCTION_ALIAS = "production"
 EXPERIMENT_NAME = "geulpi-event-classifier"
@@ -36,8 +42,6 @@ class VersionRef:
 
 
 def client_for(tracking_uri: str) -> Any:
-    from mlflow.tracking import MlflowClient
-
     return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
 
@@ -57,9 +61,6 @@ def register_bundle(bundle_dir: Path, *, tracking_uri: str, artifact_root: Path,
                     run_tags: dict[str, str] | None = None, json_artifacts: dict[str, Any] | None = None
                     ) -> VersionRef:
     """Log a bundle as an MLflow pyfunc model in a new run and register it as a new version of ``name``."""
-    import mlflow
-
-    from geulpi_tasks.models.pyfunc import BUNDLE_ARTIFACT, EventClassifierPyfunc
 
     client = client_for(tracking_uri)
     experiment_id = _ensure_experiment(client, tracking_uri, artifact_root)
@@ -94,7 +95,6 @@ def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 def find_version_by_alias(tracking_uri: str, name: str, alias: str = PRODUCTION_ALIAS) -> VersionRef | None:
     """The version behind ``alias``, or None when the model or alias does not exist yet."""
-    from mlflow.exceptions import MlflowException
 
     client = client_for(tracking_uri)
     try:
@@ -125,8 +125,6 @@ def promote_to_production(tracking_uri: str, name: str, version: str) -> str | N
 
 def download_bundle(tracking_uri: str, name: str, version: str, cache_dir: Path) -> Path:
     """A local copy of a version's bundle, cached per version (versions are immutable)."""
-    import mlflow.artifacts
-    from mlflow.exceptions import MlflowException
 
     target = cache_dir / name / str(version)
     if (target / "meta.json").exists():

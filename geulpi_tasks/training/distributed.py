@@ -21,32 +21,23 @@ import warnings
 from typing import Any, Callable
 
 import optuna
+from optuna.storages.journal import JournalRedisBackend, JournalStorage
 from optuna.trial import TrialState
 
 from geulpi_tasks.errors import Timeout
+from geulpi_tasks.optimization.search import WORKER_ATTR
+from geulpi_tasks.training.keys import study_key, trial_owner_key
 
 log = logging.getLogger(__name__)
 
 OWNER_ATTR = "geulpi_owner"
 RETRY_OF_ATTR = "geulpi_retry_of"
-# Names the training worker (its Celery hostname) that ran a trial, so a job's result can say who did what.
-WORKER_ATTR = "geulpi_worker"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-
-
-def study_key(key_prefix: str) -> str:
-    """Prefix of every key the Optuna journal writes for Geulpi."""
-    return f"{key_prefix}:training:optuna:"
-
-
-def _alive_key(key_prefix: str, owner: str) -> str:
-    return f"{key_prefix}:training:trial-owner:{owner}"
+__all__ = ["WORKER_ATTR", "journal_storage", "run_study_worker", "fail_stale_trials", "count_trials", "Heartbeat"]
 
 
 def journal_storage(redis_url: str, key_prefix: str) -> optuna.storages.BaseStorage:
     """Optuna's journal storage on Redis: every worker that reaches ``redis_url`` shares the same studies."""
-    from optuna.storages.journal import JournalRedisBackend, JournalStorage
-
     # The Redis journal backend is marked experimental since Optuna 3.1; we use it knowingly (the issue asks for it).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -59,7 +50,7 @@ class Heartbeat:
 
     def __init__(self, redis_client: Any, key_prefix: str, owner: str, interval_s: float):
         self._redis = redis_client
-        self._key = _alive_key(key_prefix, owner)
+        self._key = trial_owner_key(key_prefix, owner)
         self._interval = interval_s
         self._ttl_ms = max(1000, int(interval_s * 3000))
         self._stop = threading.Event()
@@ -89,7 +80,7 @@ def fail_stale_trials(study: optuna.Study, redis_client: Any, key_prefix: str) -
     failed = []
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         owner = t.user_attrs.get(OWNER_ATTR) or t.system_attrs.get(OWNER_ATTR)
-        if owner is None or redis_client.exists(_alive_key(key_prefix, owner)):
+        if owner is None or redis_client.exists(trial_owner_key(key_prefix, owner)):
             continue
         try:
             study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)

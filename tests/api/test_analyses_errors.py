@@ -28,7 +28,7 @@ def _without(body, key):
 @pytest.fixture()
 def no_task_is_enqueued(api_app, monkeypatch):
     """Validation must answer before the gateway is touched: any enqueue fails the test."""
-    gateway = api_app.extensions["geulpi"]["gateway"]
+    gateway = api_app.extensions["geulpi"].gateway
 
     def refuse(name, *_, **__):
         raise AssertionError(f"{name} was enqueued for a request that should have been rejected")

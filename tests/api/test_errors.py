@@ -38,7 +38,7 @@ def test_empty_body_is_400(client):
 
 
 def test_batch_over_the_limit_is_400(client, api_app):
-    limit = api_app.extensions["geulpi"]["settings"].max_batch_size
+    limit = api_app.extensions["geulpi"].settings.max_batch_size
     error = _error(client.post("/v2/classify-events", json={"events": [GOOD] * (limit + 1)}), 400)
     assert error["code"] == "batch_too_large" and error["details"]["field"] == "events"
 
@@ -58,7 +58,7 @@ def test_unknown_route_and_method_are_json(client):
 
 
 def test_oversized_body_is_413(client, api_app):
-    limit = api_app.extensions["geulpi"]["settings"].max_request_bytes
+    limit = api_app.extensions["geulpi"].settings.max_request_bytes
     response = client.post("/v2/classify-event", data=b"x" * (limit + 10), content_type="application/json")
     assert _error(response, 413)["code"] == "request_entity_too_large"
 

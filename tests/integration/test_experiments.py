@@ -219,10 +219,12 @@ def test_expired_experiments_are_stopped_by_the_beat_job(ab_env):  # type: ignor
 
 def test_beat_schedules_the_expiry_task_on_the_monitoring_queue():
     import beat_schedule
-    from workers.celery_app import app
+    from geulpi_tasks.settings import Settings
+    from workers.celery_app import app, create_celery
     from workers.task_names import STOP_EXPIRED_EXPERIMENTS
 
     app.loader.import_default_modules()
     assert STOP_EXPIRED_EXPERIMENTS in app.tasks
-    assert beat_schedule.SCHEDULE["stop-expired-experiments"]["task"] == STOP_EXPIRED_EXPERIMENTS
-    assert app.amqp.router.route({}, STOP_EXPIRED_EXPERIMENTS)["queue"].name == "monitoring"
+    assert beat_schedule.build_schedule(Settings())["stop-expired-experiments"]["task"] == STOP_EXPIRED_EXPERIMENTS
+    router = create_celery(Settings()).amqp.router
+    assert router.route({}, STOP_EXPIRED_EXPERIMENTS)["queue"].name == "monitoring"

@@ -30,7 +30,7 @@ def test_no_worker_consuming_answers_504(base_settings):
         "title": "standup", "startTime": "2024-01-22T09:00:00", "endTime": "2024-01-22T09:15:00"})
     assert again.status_code == 503 and time.monotonic() - started < 0.5
     assert again.json["error"]["details"]["dependency"] == "inference_worker" and again.headers["Retry-After"]
-    app.extensions["geulpi"]["celery"].close()
+    app.extensions["geulpi"].celery.close()
 
 
 def _wait_for(predicate, timeout):

@@ -29,7 +29,7 @@ SEARCH_TRIALS = 3
 
 
 class FlowerProcess:
-    """``celery -A workers.celery_app flower`` exactly as scripts/start runs it, on a free port."""
+    """``celery -A workers.celery_cli flower`` exactly as scripts/start runs it, on a free port."""
 
     def __init__(self, settings: Any, log_path: Any):
         self.base = f"http://127.0.0.1:{settings.flower_port}"

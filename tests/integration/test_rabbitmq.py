@@ -98,7 +98,7 @@ def amqp_client(amqp_settings, amqp_celery, amqp_worker):  # type: ignore[no-unt
 
     app = create_app(amqp_settings, celery=amqp_celery)
     yield keyed_client(app)
-    app.extensions["geulpi"]["gateway"]._confirmed.force_close_all()
+    app.extensions["geulpi"].gateway._confirmed.force_close_all()
 
 
 def _inference_queue(celery) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -150,7 +150,7 @@ def test_classification_single_batch_and_async_over_rabbitmq(amqp_client, amqp_c
     assert status.json["state"] == "SUCCESS" and status.json["result"]["eventType"] == "HEALTH"
     assert _inference_queue(amqp_celery)[0] == 0  # nothing left behind in RabbitMQ
     # The 202 went out on a connection in publisher-confirm mode: RabbitMQ acknowledged it before the answer.
-    gateway = amqp_client.application.extensions["geulpi"]["gateway"]
+    gateway = amqp_client.application.extensions["geulpi"].gateway
     with gateway._confirmed.acquire(block=True, timeout=2) as connection:
         assert connection.default_channel._confirm_selected is True
 

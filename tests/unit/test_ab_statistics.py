@@ -12,7 +12,7 @@ from bench.simulate_ab import simulate
 from geulpi_tasks.errors import InvalidInput, InvalidValue
 from geulpi_tasks.experiments import statistics as st
 from geulpi_tasks.experiments.assignment import assign_variant
-from geulpi_tasks.experiments.lifecycle import AnalysisConfig, analyse, parse_experiment
+from geulpi_tasks.experiments.lifecycle import AnalysisConfig, analyze, parse_experiment
 from geulpi_tasks.experiments.store import Experiment, Variant
 
 
@@ -153,10 +153,10 @@ def test_analysis_reports_collecting_data_then_a_winner():
                 "treatment": {"exposures": n, "successes": s1, "failures": n - s1, "latency_sum_ms": 7.0 * n,
                               "latency_count": n, "feedback": 0, "correct": 0, "latencies": lat}}
 
-    early = analyse(experiment, counts(500, 450, 490), AnalysisConfig())
+    early = analyze(experiment, counts(500, 450, 490), AnalysisConfig())
     assert early["winner"] == "collecting data" and early["decision"]["winner"] is None
     assert early["fixedHorizon"]["treatment"]["successRate"]["pValue"] < 0.001  # shown beside, not decisive
-    late = analyse(experiment, counts(3000, 2700, 2900), AnalysisConfig())
+    late = analyze(experiment, counts(3000, 2700, 2900), AnalysisConfig())
     assert late["winner"] == "treatment" and "Promote 'treatment'" in late["recommendation"]
     assert late["variants"]["control"]["latencyMs"]["mean"] == pytest.approx(6.0)
     assert late["variants"]["treatment"]["metrics"]["success_rate"]["passed"] is True

@@ -169,9 +169,12 @@ def test_trial_of_a_dead_worker_is_failed_and_retried(redis_server):
 
 def test_nightly_retraining_is_scheduled_at_the_configured_utc_time():
     import beat_schedule
+    from geulpi_tasks.settings import Settings
     from workers.task_names import NIGHTLY_RETRAIN
 
-    assert beat_schedule.SCHEDULE["nightly-retrain"]["task"] == NIGHTLY_RETRAIN
+    schedule = beat_schedule.build_schedule(Settings(retrain_at="03:30"))["nightly-retrain"]
+    assert schedule["task"] == NIGHTLY_RETRAIN
+    assert schedule["schedule"].hour == {3} and schedule["schedule"].minute == {30}
     schedule = beat_schedule.nightly_crontab("02:00")
     assert schedule.hour == {2} and schedule.minute == {0}
     assert beat_schedule.nightly_crontab("23:45").hour == {23}

@@ -10,9 +10,9 @@ import pytest
 from api.auth import Access, AuthPolicy, access_for
 from celeryconfig import build
 from geulpi_tasks.errors import Unauthorized, error_from_dict, error_to_wire
+from geulpi_tasks.redis_urls import redacted_url, redis_ssl_options
 from geulpi_tasks.settings import Settings
 from geulpi_tasks.tools.credentials import load_or_create_secret, new_api_key, new_flower_auth
-from geulpi_tasks.tools.redis_server import redacted_url, redis_ssl_options
 from workers.launcher import security_env
 
 

@@ -15,7 +15,7 @@ from geulpi_tasks.models.onnx_export import stage2_family, stage2_onnx_bytes
 from geulpi_tasks.models.runtime import ServedClassifier, load_reference, save_bundle
 from geulpi_tasks.optimization.search import RANDOM_FOREST, XGBOOST, build_estimator, model_cost, onnx_session
 from geulpi_tasks.schemas import CATEGORIES, parse_event
-from geulpi_tasks.training.job import fit_text_stage
+from geulpi_tasks.training.text_stage import fit_text_stage
 
 XGB_PARAMS = {"learning_rate": 0.15, "max_depth": 5, "subsample": 0.8, "colsample_bytree": 0.8, "n_estimators": 60,
               "min_child_weight": 1.0, "reg_lambda": 1.0}

@@ -410,7 +410,7 @@ class _PlainBar:
 
 def _progress_bar(total: float, out: TextIO) -> Any:
     try:
-        from tqdm import tqdm
+        from tqdm import tqdm  # optional: a plain line-per-second bar without it
     except ImportError:
         return _PlainBar(total, out)
     return tqdm(total=total, unit="s", file=out, dynamic_ncols=True,

@@ -1,0 +1,68 @@
+"""Phase 1 of a training job: the rows it learns from and the held-out rows it is judged on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from geulpi_tasks.data.generator import generate_events, split_events
+from geulpi_tasks.errors import InvalidInput
+from geulpi_tasks.feedback import list_feedback_rows
+from geulpi_tasks.models.event_classifier import data_fingerprint
+from geulpi_tasks.training.request import TrainingRequest
+
+
+@dataclass
+class TrainingRows:
+    train: list[dict]
+    validation: list[dict]
+    test: list[dict]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def fingerprints(self, label: str) -> dict[str, Any]:
+        """Row counts and a content hash of each split, plus where the data came from."""
+        return {"train": data_fingerprint(_fp_rows(self.train, label)),
+                "validation": data_fingerprint(_fp_rows(self.validation, label)),
+                "test": data_fingerprint(_fp_rows(self.test, label)), **self.info}
+
+
+def load_training_rows(request: TrainingRequest, *, redis_client: Any, key_prefix: str, seed: int,
+                       default_samples: int) -> TrainingRows:
+    """The request's rows (or generated ones) split three ways. Feedback corrections join the training split only,
+    so the held-out test split stays comparable between versions.
+
+    Raises InvalidInput when a split ends up with fewer than two labels.
+    """
+    rows = list(request.training_data) if request.training_data else generate_events(
+        request.n_samples or default_samples, seed=seed)
+    label = request.label_key
+    # Stratify on the label being learned: the splitter groups by "category".
+    keyed = [{**r, "category": r[label], "_original_category": r.get("category")} for r in rows if r.get(label)]
+    train, val, test = (_unkey(part) for part in split_events(keyed, seed=seed))
+    info: dict[str, Any] = {"source": "request" if request.training_data else "generator", "feedback_rows": 0}
+    if request.include_feedback:
+        feedback = [r for r in list_feedback_rows(redis_client, key_prefix) if r.get(label) in request.classes]
+        train = train + feedback
+        info["feedback_rows"] = len(feedback)
+    for name, part in (("train", train), ("validation", val), ("test", test)):
+        if len({r[label] for r in part}) < 2:
+            raise InvalidInput(f"The {name} split has fewer than two labels; send more varied training data.",
+                               field="training_data")
+    return TrainingRows(train, val, test, info)
+
+
+def _unkey(rows: list[dict]) -> list[dict]:
+    out = []
+    for r in rows:
+        row = {k: v for k, v in r.items() if k != "_original_category"}
+        if r.get("_original_category") is not None:
+            row["category"] = r["_original_category"]
+        else:
+            row.pop("category", None)
+        out.append(row)
+    return out
+
+
+def _fp_rows(rows: Sequence[dict], label: str) -> list[dict]:
+    # data_fingerprint counts rows per "category"; count the label this model learns.
+    return [{**r, "category": r[label]} for r in rows]

@@ -1,0 +1,63 @@
+"""Phase 2 of a training job: the text model, and the stage-2 matrices every search trial reads."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from geulpi_tasks.errors import InvalidInput
+from geulpi_tasks.features.event_features import event_text, numeric_features
+from geulpi_tasks.models.event_classifier import TextParams, build_vectorizer
+from geulpi_tasks.optimization.search import Stage2Data
+from geulpi_tasks.schemas import parse_event
+
+
+class TextStage(NamedTuple):
+    vectorizer: Any
+    text_model: LogisticRegression
+    data: Stage2Data
+
+
+def fit_text_stage(train: Sequence[dict], val: Sequence[dict], test: Sequence[dict], *, label: str,
+                   classes: tuple[str, ...], seed: int) -> TextStage:
+    """Fit the char/word TF-IDF + logistic regression on train and build the stage-2 matrices (out-of-fold text
+    probabilities on train, so stage 2 learns how far to trust the text model on unseen text).
+
+    Raises InvalidInput when a label has fewer than two training events.
+    """
+    text = TextParams()
+    parts = [([parse_event(r) for r in rows], np.asarray([classes.index(r[label]) for r in rows], dtype=np.int64))
+             for rows in (train, val, test)]
+    (tr_events, y_tr), (va_events, y_va), (te_events, y_te) = parts
+    vectorizer = build_vectorizer(text)
+    x_text = vectorizer.fit_transform([event_text(e) for e in tr_events])
+    text_model = LogisticRegression(C=text.c, max_iter=3000, random_state=seed)
+    # Every class must be learnable: stage 2 and the metrics have one column per class of the model type.
+    counts = np.bincount(y_tr, minlength=len(classes))
+    scarce = [c for c, n in zip(classes, counts) if n < 2]
+    if scarce:
+        raise InvalidInput(f"Every label needs at least two training events; too few for {', '.join(scarce)}.",
+                           field="training_data")
+    n_splits = int(min(5, counts.min()))
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    oof = cross_val_predict(text_model, x_text, y_tr, cv=folds, method="predict_proba")
+    text_model.fit(x_text, y_tr)
+    oof_full = _full_columns(oof, text_model.classes_, len(classes))
+
+    def stage2(events: list) -> np.ndarray:
+        probs = text_model.predict_proba(vectorizer.transform([event_text(e) for e in events]))
+        return np.hstack([_full_columns(probs, text_model.classes_, len(classes)), numeric_features(events)])
+
+    data = Stage2Data(x_train=np.hstack([oof_full, numeric_features(tr_events)]), y_train=y_tr,
+                      x_val=stage2(va_events), y_val=y_va, x_test=stage2(te_events), y_test=y_te,
+                      n_classes=len(classes))
+    return TextStage(vectorizer, text_model, data)
+
+
+def _full_columns(probs: np.ndarray, present: np.ndarray, n_classes: int) -> np.ndarray:
+    out = np.zeros((probs.shape[0], n_classes))
+    out[:, present] = probs
+    return out
