@@ -164,7 +164,10 @@ class Settings:
         kwargs: dict[str, Any] = {}
         for var, (attr, _default, _doc) in ENVIRONMENT.items():
             if var in env and env[var] != "":
-                kwargs[attr] = _convert(attr, env[var])
+                try:
+                    kwargs[attr] = _convert(attr, env[var])
+                except ValueError as err:  # name the variable: "could not convert 'abc'" alone says nothing
+                    raise ValueError(f"{var}={env[var]!r} is not valid: {err}") from err
         return cls(**kwargs)
 
 
