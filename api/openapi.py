@@ -254,6 +254,9 @@ _TRAINING_SCHEMAS: dict[str, Any] = {
         "prune_trees": {"type": "boolean", "default": False},
         "prune_tolerance": {"type": "number", "minimum": 0, "maximum": 0.1, "default": 0.005},
         "include_feedback": {"type": "boolean", "default": True},
+        "include_realistic": {"type": "boolean",
+                              "description": "Hand-labelled realistic dev rows join the training data (default: "
+                                             "true unless training_data is sent)"},
         "seed": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
         "trigger": {"type": "string", "enum": ["api", "nightly", "cli"],
                     "description": "Recorded with the job; always 'api' for jobs started over HTTP"}}},
@@ -562,6 +565,9 @@ def openapi_document() -> dict[str, Any]:
             "ExperimentResults": {"type": "object", "required": ["experiment", "variants", "decision", "winner"],
                                   "properties": {
                 "experiment": {"$ref": "#/components/schemas/Experiment"},
+                "offline_quality": {"type": "object", "description": "Per variant: its version's logged figures on "
+                                    "hand-labelled events (realistic_dev, realistic_test) beside the generator's",
+                                    "additionalProperties": {"type": "object"}},
                 "variants": {"type": "object", "description": "Per variant: exposures, successes, failures, "
                              "latencyMs {mean, p50, p95}, feedback accuracy, weighted score and per-metric pass/fail",
                              "additionalProperties": {"type": "object"}},
@@ -625,7 +631,14 @@ def openapi_document() -> dict[str, Any]:
                         "success_rate": {"type": "number"}, "avg_latency_ms": {"type": ["number", "null"]}}}}}},
                 "active_alerts": {"type": "array", "items": {"$ref": "#/components/schemas/AlertStatus"}},
                 "drift_detected": {"type": ["boolean", "null"], "description": "null before the first drift scan"},
-                "drift": {"type": ["object", "null"]}}},
+                "drift": {"type": ["object", "null"]},
+                "quality": {"type": ["object", "null"],
+                            "description": "The serving version's logged figures: realistic_dev (hand-labelled holdout, "
+                                           "decides promotion), realistic_test (frozen, reported only), generator"},
+                "confident_corrections": {
+                    "type": "object", "description": "Per answered class: feedback on answers given with confidence "
+                                                     ">= threshold, and the share users corrected",
+                    "properties": {"threshold": {"type": "number"}, "per_class": {"type": "object"}}}}},
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {
                 "type": "object", "required": ["code", "message", "details"], "properties": {
                     "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}},

@@ -140,7 +140,8 @@ def _save(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any], defau
     if scored and cached is not None:
         correct = cached["predictedCategory"] == record["category"]
         record_feedback_outcome(redis_client, key_prefix, str(cached.get("modelName") or default_model_name),
-                                str(cached["modelVersion"]), correct)
+                                str(cached["modelVersion"]), correct, predicted=str(cached["predictedCategory"]),
+                                confidence=cached.get("confidence"))
         if cached.get("experimentId") and cached.get("variant"):
             record_variant_outcome(redis_client, key_prefix, str(cached["experimentId"]), str(cached["variant"]),
                                    correct)

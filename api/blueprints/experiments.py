@@ -49,7 +49,8 @@ def list_experiments() -> Any:
 @bp.get("/experiments/<experiment_id>/results")
 def experiment_results(experiment_id: str) -> Any:
     return lifecycle.get_results(_redis(), settings().key_prefix, experiment_id,
-                               lifecycle.AnalysisConfig.from_settings(settings()))
+                                 lifecycle.AnalysisConfig.from_settings(settings()),
+                                 tracking_uri=settings().effective_tracking_uri)
 
 
 @bp.post("/experiments/<experiment_id>/stop")

@@ -23,7 +23,7 @@ from geulpi_tasks.monitoring.metrics import (
     render_metrics,
 )
 from geulpi_tasks.monitoring.monitor import Monitor
-from geulpi_tasks.registry.store import find_version_by_alias
+from geulpi_tasks.registry.store import find_version_by_alias, run_metrics
 from workers.task_names import QUEUES
 
 bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
@@ -122,7 +122,9 @@ def dashboard(model_name: str) -> Any:
     monitor = _monitor(model_name)
     production = find_version_by_alias(s.effective_tracking_uri, model_name)
     body = build_dashboard(monitor, current_version=production.version if production else None,
-                           hours=s.dashboard_hours)
+                           hours=s.dashboard_hours,
+                           version_metrics=run_metrics(s.effective_tracking_uri, production.run_id)
+                           if production and production.run_id else None)
     if production is None and body["statistics"]["total_predictions"] == 0:
         raise NotFound(f"No model '{model_name}' in production and no predictions of it in the last "
                        f"{s.dashboard_hours} h.", details={"model_name": model_name})

@@ -32,7 +32,7 @@ from geulpi_tasks.experiments.store import (
     list_experiments as stored_experiments,
 )
 from geulpi_tasks.registry.gates import PromotionGates, apply_auto_promote
-from geulpi_tasks.registry.store import client_for, find_version_by_alias
+from geulpi_tasks.registry.store import client_for, find_version_by_alias, run_metrics
 from geulpi_tasks.schemas import MAX_MODEL_VERSION
 from geulpi_tasks.settings import Settings
 
@@ -273,15 +273,40 @@ def _recommend(experiment: Experiment, decision: dict[str, Any], srm: dict[str, 
     return "No significant difference: keep the current production version or collect more data."
 
 
+# What each variant's version logged when it was trained: hand-labelled figures beside the generator's, so an A/B
+# result on live traffic can be read next to how the versions do on real events offline.
+OFFLINE_QUALITY = ("realistic_dev_accuracy", "realistic_dev_macro_f1", "realistic_test_accuracy",
+                   "realistic_test_macro_f1", "realistic_test_ece", "accuracy")
+
+
+def offline_quality(tracking_uri: str, experiment: Experiment) -> dict[str, Any]:
+    """Per variant, its version's logged offline figures (null where a version has none); the registry being
+    unreachable is reported in place, the live statistics never depend on it."""
+    out: dict[str, Any] = {}
+    for variant in experiment.variants:
+        try:
+            run_id = client_for(tracking_uri).get_model_version(experiment.model_type, variant.version).run_id
+            logged = run_metrics(tracking_uri, run_id) if run_id else {}
+        except (MlflowException, GeulpiError) as err:
+            out[variant.name] = {"error": str(getattr(err, "message", err))}
+            continue
+        out[variant.name] = {"version": variant.version, **{name: logged.get(name) for name in OFFLINE_QUALITY}}
+    return out
+
+
 def get_results(client: redis.Redis, prefix: str, experiment_id: str, config: AnalysisConfig, *,
-                now: float | None = None) -> dict[str, Any]:
-    """Live results of a running experiment, or the final results stored when it stopped. NotFound if unknown."""
+                now: float | None = None, tracking_uri: str | None = None) -> dict[str, Any]:
+    """Live results of a running experiment, or the final results stored when it stopped. NotFound if unknown.
+    With ``tracking_uri``, live results also carry each variant's ``offline_quality``."""
     experiment = get_experiment(client, prefix, experiment_id)
     if experiment.status is ExperimentStatus.STOPPED:
         final = find_final_results(client, prefix, experiment_id)
         if final is not None:
             return final
-    return analyze(experiment, read_counts(client, prefix, experiment), config)
+    results = analyze(experiment, read_counts(client, prefix, experiment), config)
+    if tracking_uri is not None:
+        results["offline_quality"] = offline_quality(tracking_uri, experiment)
+    return results
 
 
 def stop_experiment(client: redis.Redis, prefix: str, experiment_id: str, config: AnalysisConfig, *,
@@ -303,6 +328,8 @@ def stop_experiment(client: redis.Redis, prefix: str, experiment_id: str, config
     experiment.stopped_at = time.time() if now is None else now
     experiment.stop_reason = reason
     results = analyze(experiment, read_counts(client, prefix, experiment), config)
+    if tracking_uri is not None:
+        results["offline_quality"] = offline_quality(tracking_uri, experiment)
     promote = promote_winner or bool(experiment.extra.get("auto_promote"))
     results["promotion"] = (_promote(experiment, results, tracking_uri, gates) if promote
                             else {"requested": False})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from geulpi_tasks.models.event_classifier import expected_calibration_error
 from geulpi_tasks.models.priority import predict_priority
@@ -16,12 +16,14 @@ from geulpi_tasks.schemas import parse_event
 CONFIDENT = 0.95
 
 
-def realistic_metrics(model: ServedClassifier, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-language and per-class F1, ECE, the share of confident errors, and priority
-    accuracy/macro-F1 (on rows that carry a priority) of ``model`` on labelled ``rows``."""
+def realistic_metrics(model: ServedClassifier, rows: Sequence[dict[str, Any]], *, label: str = "category"
+                      ) -> dict[str, Any]:
+    """Accuracy, macro precision/recall/F1, per-language and per-class F1, ECE, the share of confident errors, and
+    (for the category model) priority accuracy/macro-F1 on rows that carry a priority, of ``model`` on labelled
+    ``rows``. ``label`` is the row key the model predicts."""
     events = [parse_event(r) for r in rows]
     classes = list(model.classes)
-    y = np.asarray([classes.index(r["category"]) for r in rows])
+    y = np.asarray([classes.index(r[label]) for r in rows])
     probs = model.predict_proba(events)
     pred = probs.argmax(axis=1)
     conf = probs.max(axis=1)
@@ -29,6 +31,9 @@ def realistic_metrics(model: ServedClassifier, rows: Sequence[dict[str, Any]]) -
         "rows": len(rows),
         "accuracy": float(accuracy_score(y, pred)),
         "macro_f1": float(f1_score(y, pred, average="macro", labels=range(len(classes)), zero_division=0)),
+        "macro_precision": float(precision_score(y, pred, average="macro", labels=range(len(classes)),
+                                                 zero_division=0)),
+        "macro_recall": float(recall_score(y, pred, average="macro", labels=range(len(classes)), zero_division=0)),
         "ece": expected_calibration_error(probs, y),
         "confident_error_share": float(np.mean((pred != y) & (conf >= CONFIDENT))),
         "per_class_f1": {c: float(f) for c, f in zip(classes, f1_score(
@@ -41,7 +46,7 @@ def realistic_metrics(model: ServedClassifier, rows: Sequence[dict[str, Any]]) -
         out["per_language"][lang] = {
             "rows": int(mask.sum()), "accuracy": float(accuracy_score(y[mask], pred[mask])),
             "macro_f1": float(f1_score(y[mask], pred[mask], average="macro", zero_division=0))}
-    with_priority = [(e, r["priority"]) for e, r in zip(events, rows) if r.get("priority")]
+    with_priority = [(e, r["priority"]) for e, r in zip(events, rows) if r.get("priority") and label == "category"]
     if with_priority:
         truth = [p for _, p in with_priority]
         guess = [predict_priority(e).value for e, _ in with_priority]

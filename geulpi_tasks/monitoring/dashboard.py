@@ -7,7 +7,7 @@ import math
 import time
 from typing import Any
 
-from geulpi_tasks.monitoring.accuracy import accuracy_by_version
+from geulpi_tasks.monitoring.accuracy import CONFIDENT, accuracy_by_version, confident_disagreement
 from geulpi_tasks.monitoring.drift_scan import latest_drift
 from geulpi_tasks.monitoring.monitor import Monitor, summarize_records
 from geulpi_tasks.monitoring.prediction_log import read_window
@@ -50,9 +50,29 @@ def health_status(total: int, active_alerts: list[dict[str, Any]]) -> str:
     return "healthy" if total else "no_data"
 
 
-def build_dashboard(monitor: Monitor, *, current_version: str | None, hours: int,
-                    now: float | None = None) -> dict[str, Any]:
-    """The dashboard of ``monitor.model_name`` over the last ``hours`` hours."""
+# What the dashboard shows of a version's logged figures: realistic (hand-labelled) beside generated.
+QUALITY_METRICS = {
+    "realistic_dev": ("realistic_dev_accuracy", "realistic_dev_macro_f1", "realistic_dev_ece",
+                      "realistic_dev_en_macro_f1", "realistic_dev_ko_macro_f1", "realistic_dev_priority_accuracy"),
+    "realistic_test": ("realistic_test_accuracy", "realistic_test_macro_f1", "realistic_test_ece",
+                       "realistic_test_en_macro_f1", "realistic_test_ko_macro_f1",
+                       "realistic_test_confident_error_share", "realistic_test_priority_accuracy",
+                       "realistic_test_priority_macro_f1"),
+    "generator": ("accuracy", "macro_f1", "ece"),
+}
+
+
+def quality_section(version_metrics: dict[str, float] | None) -> dict[str, Any] | None:
+    """The serving version's offline figures as logged when it was trained; None for a version without a run."""
+    if version_metrics is None:
+        return None
+    return {group: {name: version_metrics.get(name) for name in names} for group, names in QUALITY_METRICS.items()}
+
+
+def build_dashboard(monitor: Monitor, *, current_version: str | None, hours: int, now: float | None = None,
+                    version_metrics: dict[str, float] | None = None) -> dict[str, Any]:
+    """The dashboard of ``monitor.model_name`` over the last ``hours`` hours. ``version_metrics``: what the serving
+    version logged when it was trained (its offline quality, realistic beside generated)."""
     now = time.time() if now is None else now
     since = now - hours * 3600
     records = read_window(monitor.redis, monitor.key_prefix, monitor.model_name, since=since, until=now)
@@ -85,6 +105,11 @@ def build_dashboard(monitor: Monitor, *, current_version: str | None, hours: int
             "feedback_count": scored,
             "window_hours": hours,
         },
+        "quality": quality_section(version_metrics),
+        "confident_corrections": {
+            "threshold": CONFIDENT,
+            "per_class": confident_disagreement(monitor.redis, monitor.key_prefix, monitor.model_name, since=since,
+                                                until=now)},
         "performance_trend": {"trend": _trend(hourly), "hourly_data": hourly},
         "active_alerts": active,
         "drift_detected": drift["drift_detected"] if drift else None,

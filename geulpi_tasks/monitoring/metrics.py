@@ -23,7 +23,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS
-from geulpi_tasks.monitoring.accuracy import accuracy_by_version
+from geulpi_tasks.monitoring.accuracy import CONFIDENT, accuracy_by_version, confident_disagreement
 from geulpi_tasks.monitoring.drift_scan import all_drift
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,16 @@ class StateCollector:
             for version, tally in sorted(accuracy_by_version(self.redis, self.key_prefix, model_name,
                                                              since=since).items()):
                 accuracy.add_metric([model_name, version], tally["accuracy"])
-        return [depth, drift, accuracy]
+        corrected = GaugeMetricFamily(
+            "geulpi_feedback_confident_correction_share",
+            f"Share of answers given with confidence >= {CONFIDENT} that users corrected, per answered class, over the "
+            "recent window: a sign of drift or of a labelling rule the model missed.",
+            labels=["model_name", "category"])
+        for model_name in sorted(set(self.model_names) | set(reports)):
+            for category, tally in confident_disagreement(self.redis, self.key_prefix, model_name,
+                                                          since=since).items():
+                corrected.add_metric([model_name, category], tally["share"])
+        return [depth, drift, accuracy, corrected]
 
     def _depths(self) -> list[float]:
         if self.queue_depths is not None:

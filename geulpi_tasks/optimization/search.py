@@ -29,6 +29,8 @@ PRUNERS = ("median", "successive_halving", "none")
 # A Pareto trial within this much accuracy of the most accurate Pareto trial counts as "as accurate".
 PARETO_ACCURACY_SLACK = 0.005
 N_FOLDS = 3
+# A fold is scored on its realistic rows only when it holds at least this many (fewer would make the score noise).
+MIN_REALISTIC_FOLD_ROWS = 30
 # Names the training worker (its Celery hostname) that ran a trial, so a job's result can say who did what.
 WORKER_ATTR = "geulpi_worker"
 
@@ -44,18 +46,33 @@ class Stage2Data:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    # Per training row: its weight (feedback and hand-labelled rows count more than generated ones), and whether it
+    # is a hand-labelled realistic row (the search scores candidates on those). None: every row 1.0 / none.
+    w_train: np.ndarray | None = None
+    realistic_train: np.ndarray | None = None
+
+    def weights(self) -> np.ndarray:
+        return self.w_train if self.w_train is not None else np.ones(len(self.y_train))
+
+    def realistic_mask(self) -> np.ndarray:
+        if self.realistic_train is None:
+            return np.zeros(len(self.y_train), dtype=bool)
+        return self.realistic_train.astype(bool)
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         np.savez_compressed(buf, x_train=self.x_train, y_train=self.y_train, x_val=self.x_val, y_val=self.y_val,
-                            x_test=self.x_test, y_test=self.y_test, n_classes=np.asarray(self.n_classes))
+                            x_test=self.x_test, y_test=self.y_test, n_classes=np.asarray(self.n_classes),
+                            w_train=self.weights(), realistic_train=self.realistic_mask())
         return buf.getvalue()
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> "Stage2Data":
         with np.load(io.BytesIO(payload)) as z:
             return cls(x_train=z["x_train"], y_train=z["y_train"], x_val=z["x_val"], y_val=z["y_val"],
-                       x_test=z["x_test"], y_test=z["y_test"], n_classes=int(z["n_classes"]))
+                       x_test=z["x_test"], y_test=z["y_test"], n_classes=int(z["n_classes"]),
+                       w_train=z["w_train"] if "w_train" in z else None,
+                       realistic_train=z["realistic_train"] if "realistic_train" in z else None)
 
 
 def suggest_params(trial: optuna.Trial, family: str) -> dict[str, Any]:
@@ -144,13 +161,18 @@ def make_pruner(name: str, n_folds: int = N_FOLDS) -> optuna.pruners.BasePruner:
 def make_objective(data: Stage2Data, *, families: Sequence[str], multi_objective: bool, seed: int,
                    n_folds: int = N_FOLDS) -> Callable[[optuna.Trial], Any]:
     """The trial function. Single-objective: mean K-fold accuracy, reported fold by fold for pruning.
-    Multi-objective: (accuracy, latency µs, size bytes) of a model fit on all but one fold."""
+    Multi-objective: (accuracy, latency µs, size bytes) of a model fit on all but one fold.
+
+    Rows are fitted with their weights. Each fold is scored on its held-out hand-labelled realistic rows when it
+    has at least ``MIN_REALISTIC_FOLD_ROWS`` of them, so the search prefers what works on real events rather than
+    on the generator; otherwise on all its held-out rows."""
     for family in families:
         if family not in FAMILIES:
             raise InvalidInput(f"Unknown model family '{family}'; use one of {', '.join(FAMILIES)}.",
                                field="families")
     folds = list(StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed).split(data.x_train,
                                                                                             data.y_train))
+    weights, realistic = data.weights(), data.realistic_mask()
 
     def objective(trial: optuna.Trial) -> Any:
         family = trial.suggest_categorical("family", list(families)) if len(families) > 1 else families[0]
@@ -159,8 +181,11 @@ def make_objective(data: Stage2Data, *, families: Sequence[str], multi_objective
         model = None
         for step, (train_idx, valid_idx) in enumerate(folds):
             model = build_estimator(family, params, seed=seed)
-            model.fit(data.x_train[train_idx], data.y_train[train_idx])
-            scores.append(float(np.mean(model.predict(data.x_train[valid_idx]) == data.y_train[valid_idx])))
+            model.fit(data.x_train[train_idx], data.y_train[train_idx], sample_weight=weights[train_idx])
+            scored = valid_idx[realistic[valid_idx]]
+            if len(scored) < MIN_REALISTIC_FOLD_ROWS:
+                scored = valid_idx
+            scores.append(float(np.mean(model.predict(data.x_train[scored]) == data.y_train[scored])))
             if multi_objective:
                 break  # one fold: latency and size need one fitted model, and MO studies cannot prune
             trial.report(float(np.mean(scores)), step)

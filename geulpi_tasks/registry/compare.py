@@ -16,8 +16,10 @@ import numpy as np
 from scipy.stats import binomtest
 
 from geulpi_tasks.data.generator import generate_events
+from geulpi_tasks.data.labelled_sets import SetRole, load_rows, split_dev
 from geulpi_tasks.errors import InvalidValue
 from geulpi_tasks.models.event_classifier import evaluate, labelled_to_inputs
+from geulpi_tasks.models.realistic_eval import realistic_metrics
 from geulpi_tasks.models.runtime import ServedClassifier
 from geulpi_tasks.registry.lifecycle import get_version
 from geulpi_tasks.registry.store import download_bundle, find_version_by_alias
@@ -29,9 +31,11 @@ SIGNIFICANCE = 0.05
 LATENCY_SAMPLES = 200
 
 
-def held_out_rows(n_generated: int, feedback_rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The comparison set: ``n_generated`` events from the fixed evaluation seed, then the feedback rows."""
-    return [*generate_events(n_generated, seed=EVAL_SEED), *feedback_rows]
+def held_out_rows(feedback_rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The deciding set: the realistic dev holdout (hand-labelled events no training job fits on), then the feedback
+    rows (users' corrections). The generator's events and the frozen test set are only reported."""
+    _fit, holdout = split_dev(load_rows(SetRole.DEV))
+    return [*holdout, *feedback_rows]
 
 
 def mcnemar_p(correct_a: np.ndarray, correct_b: np.ndarray) -> float:
@@ -78,7 +82,9 @@ def _measure(model: ServedClassifier, events: list[Any], y: np.ndarray, n_feedba
 
 def compare_versions(tracking_uri: str, name: str, version_a: str, version_b: str, *, cache_dir: Path,
                      n_generated: int, feedback_rows: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
-    """Evaluate both versions on the same held-out rows now and recommend one.
+    """Evaluate both versions on the same held-out rows now and recommend one: the realistic dev holdout and the
+    users' corrections decide; the generator's events (``n_generated``) and the frozen realistic test set are
+    reported beside them.
 
     Recommends the more accurate version when the difference is significant (exact McNemar test on the paired
     predictions); otherwise the production version when one of them serves, else the one with the lower log-loss.
@@ -92,19 +98,29 @@ def compare_versions(tracking_uri: str, name: str, version_a: str, version_b: st
         raise InvalidValue("The comparison needs at least one generated held-out event.", field="n_generated")
     model_a = _load(tracking_uri, name, version_a, cache_dir, "version_a")
     model_b = _load(tracking_uri, name, version_b, cache_dir, "version_b")
-    rows = held_out_rows(n_generated, feedback_rows)
+    rows = held_out_rows(feedback_rows)
     events, y = labelled_to_inputs(rows)
     metrics_a, correct_a = _measure(model_a, events, y, len(feedback_rows))
     metrics_b, correct_b = _measure(model_b, events, y, len(feedback_rows))
+    generated = generate_events(n_generated, seed=EVAL_SEED)
+    gen_events, gen_y = labelled_to_inputs(generated)
+    test_rows = load_rows(SetRole.TEST)
     p_value = mcnemar_p(correct_a, correct_b)
     production = find_version_by_alias(tracking_uri, name)
     production_version = production.version if production else None
     recommended, reason = _recommend(version_a, metrics_a, version_b, metrics_b, p_value, production_version)
     return {
         "model_name": name, "version_a": version_a, "version_b": version_b,
-        "evaluation": {"rows": len(rows), "generated_rows": n_generated, "feedback_rows": len(feedback_rows),
-                       "generator_seed": EVAL_SEED, "runtime": "onnxruntime"},
+        "evaluation": {"rows": len(rows), "realistic_dev_rows": len(rows) - len(feedback_rows),
+                       "feedback_rows": len(feedback_rows), "decides": "realistic dev holdout + feedback",
+                       "generated_rows": n_generated, "generator_seed": EVAL_SEED,
+                       "realistic_test_rows": len(test_rows), "runtime": "onnxruntime"},
         "metrics": {version_a: metrics_a, version_b: metrics_b},
+        # Reported beside the deciding figures, never used to recommend.
+        "generator": {v: evaluate(m.predict_proba(gen_events), gen_y)
+                      for v, m in ((version_a, model_a), (version_b, model_b))},
+        "realistic_test": {v: realistic_metrics(m, test_rows)
+                           for v, m in ((version_a, model_a), (version_b, model_b))},
         "difference": {"accuracy_b_minus_a": metrics_b["accuracy"] - metrics_a["accuracy"],
                        "only_a_correct": int(np.sum(correct_a & ~correct_b)),
                        "only_b_correct": int(np.sum(~correct_a & correct_b)),
@@ -120,11 +136,11 @@ def _recommend(version_a: str, metrics_a: dict[str, Any], version_b: str, metric
     rows = metrics_a["rows"]
     if p_value < SIGNIFICANCE and acc_a != acc_b:
         best, other = (version_a, version_b) if acc_a > acc_b else (version_b, version_a)
-        return best, (f"Version {best} is more accurate on the same {rows} held-out events "
+        return best, (f"Version {best} is more accurate on the same {rows} held-out real events "
                       f"({max(acc_a, acc_b):.4f} vs {min(acc_a, acc_b):.4f}; exact McNemar p={p_value:.3g} < "
                       f"{SIGNIFICANCE}).")
-    detail = (f"accuracy {acc_a:.4f} (v{version_a}) vs {acc_b:.4f} (v{version_b}) on {rows} held-out events is not "
-              f"a significant difference (exact McNemar p={p_value:.3g})")
+    detail = (f"accuracy {acc_a:.4f} (v{version_a}) vs {acc_b:.4f} (v{version_b}) on {rows} held-out real events "
+              f"is not a significant difference (exact McNemar p={p_value:.3g})")
     if production_version in (version_a, version_b):
         return production_version, f"Keep production version {production_version}: {detail}."  # type: ignore[return-value]
     best = version_a if metrics_a["log_loss"] <= metrics_b["log_loss"] else version_b

@@ -1,8 +1,10 @@
-"""Held-out promotion gates and auto-promotion of a freshly trained version.
+"""Promotion gates and auto-promotion of a freshly trained version, decided on real events, not generated ones.
 
-A candidate always goes to Staging. It reaches Production only when its held-out metrics pass the gates
-(accuracy, macro precision, macro recall) and its accuracy is not worse than the production version's logged
-accuracy by more than ``max_accuracy_drop`` (0 by default: not worse at all).
+A candidate always goes to Staging. It reaches Production only when its metrics on the realistic dev holdout
+(hand-labelled events kept out of its fitting: accuracy, macro precision, macro recall) pass the gates, its
+realistic accuracy is not worse than production's on the same rows by more than ``max_accuracy_drop`` (0 by
+default), and, when enough user corrections were held out, it is not worse than production on those either.
+The generator's split and the frozen realistic test set are reported, never used here.
 """
 
 from __future__ import annotations
@@ -38,8 +40,11 @@ class PromotionGates:
                    min_macro_recall=settings.gate_min_macro_recall)
 
 
-_GATED = (("accuracy", "min_accuracy"), ("macro_precision", "min_macro_precision"),
-          ("macro_recall", "min_macro_recall"))
+_GATED = (("realistic_dev_accuracy", "min_accuracy"), ("realistic_dev_macro_precision", "min_macro_precision"),
+          ("realistic_dev_macro_recall", "min_macro_recall"))
+DECIDING = "realistic_dev_accuracy"
+# Below this many held-out corrections, feedback accuracy is too noisy to block a promotion.
+MIN_FEEDBACK_ROWS = 20
 
 
 def check_gates(metrics: Mapping[str, Any], gates: PromotionGates) -> list[str]:
@@ -56,14 +61,35 @@ def check_gates(metrics: Mapping[str, Any], gates: PromotionGates) -> list[str]:
 
 
 def compare_with_production(candidate_accuracy: float, production_accuracy: float | None,
-                            max_accuracy_drop: float) -> str | None:
+                            max_accuracy_drop: float, what: str = "realistic accuracy") -> str | None:
     """Why the candidate is worse than production, or None when it is not."""
     if production_accuracy is None:
         return None
     if candidate_accuracy < production_accuracy - max_accuracy_drop:
-        return (f"accuracy {candidate_accuracy:.4f} is worse than production's {production_accuracy:.4f}"
+        return (f"{what} {candidate_accuracy:.4f} is worse than production's {production_accuracy:.4f}"
                 + (f" by more than {max_accuracy_drop:.3f}" if max_accuracy_drop else ""))
     return None
+
+
+def _production_figures(metrics: Mapping[str, Any], production: Any, logged: Mapping[str, Any]
+                        ) -> tuple[float | None, float | None]:
+    """Production's (realistic dev accuracy, feedback holdout accuracy): measured on the candidate's own rows when
+    the candidate's job measured this very production version, else what production logged when it was trained."""
+    if production is not None and metrics.get("production_version") == _as_float(production.version):
+        return (_number(metrics.get("production_realistic_dev_accuracy")),
+                _number(metrics.get("production_feedback_holdout_accuracy")))
+    return _number(logged.get(DECIDING)), None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _as_float(version: str) -> float | None:
+    try:
+        return float(version)
+    except ValueError:
+        return None
 
 
 def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict[str, Any],
@@ -78,13 +104,23 @@ def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict
     promote_version(tracking_uri, name, version, Stage.STAGING.value)
     reasons = check_gates(metrics, gates)
     production = find_version_by_alias(tracking_uri, name)
-    production_accuracy: float | None = None
+    logged: Mapping[str, Any] = {}
     if production is not None and production.version != version and production.run_id:
         run = _mlflow_call(f"Run {production.run_id} of production version {production.version}",
                            client_for(tracking_uri).get_run, production.run_id)
-        production_accuracy = run.data.metrics.get("accuracy")
-    if not reasons and isinstance(metrics.get("accuracy"), (int, float)):
-        worse = compare_with_production(float(metrics["accuracy"]), production_accuracy, gates.max_accuracy_drop)
+        logged = run.data.metrics
+    if production is not None and production.version == version:
+        production = None
+    production_accuracy, production_feedback = _production_figures(metrics, production, logged)
+    if not reasons and _number(metrics.get(DECIDING)) is not None:
+        worse = compare_with_production(float(metrics[DECIDING]), production_accuracy, gates.max_accuracy_drop)
+        if worse:
+            reasons.append(worse)
+    feedback = _number(metrics.get("feedback_holdout_accuracy"))
+    if (not reasons and feedback is not None and production_feedback is not None
+            and (_number(metrics.get("feedback_holdout_rows")) or 0) >= MIN_FEEDBACK_ROWS):
+        worse = compare_with_production(feedback, production_feedback, gates.max_accuracy_drop,
+                                        "accuracy on held-out user corrections")
         if worse:
             reasons.append(worse)
     outcome: dict[str, Any] = {"stage": Stage.STAGING.value, "promoted": False, "reasons": reasons,
@@ -94,7 +130,7 @@ def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict
     moved = promote_version(tracking_uri, name, version, Stage.PRODUCTION.value)
     passed = [f"{metric} {float(metrics[metric]):.4f} >= {float(getattr(gates, gate)):.3f}" for metric, gate in _GATED]
     if production_accuracy is not None:
-        passed.append(f"accuracy {float(metrics['accuracy']):.4f} is not worse than production version "
+        passed.append(f"realistic accuracy {float(metrics[DECIDING]):.4f} is not worse than production version "
                       f"{production.version if production else '?'} ({production_accuracy:.4f})")
     else:
         passed.append("no production version to compare with")

@@ -156,3 +156,14 @@ def check_registry(tracking_uri: str, name: str) -> dict[str, Any]:
     """Raises if the registry does not answer; says which version is in production (None if none yet)."""
     ref = find_version_by_alias(tracking_uri, name)
     return {"productionVersion": ref.version if ref else None}
+
+
+def run_metrics(tracking_uri: str, run_id: str) -> dict[str, float]:
+    """The metrics a version's run logged (empty when the run is gone). Unavailable when the store does not answer."""
+    try:
+        return dict(client_for(tracking_uri).get_run(run_id).data.metrics)
+    except MlflowException as err:
+        if _is_missing(err):
+            return {}
+        raise Unavailable(f"The model registry did not answer for run {run_id}: {err}",
+                          details={"dependency": "mlflow"}) from err

@@ -6,18 +6,29 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from geulpi_tasks.data.generator import generate_events, split_events
+from geulpi_tasks.data.labelled_sets import SetRole, load_rows, split_dev
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.feedback import list_feedback_rows
 from geulpi_tasks.models.event_classifier import data_fingerprint
 from geulpi_tasks.training.request import TrainingRequest
 
+# How much one row counts in fitting, against a generated row's 1: a hand-labelled realistic row, and a user's
+# correction (the strongest evidence of what the model gets wrong on real calendars).
+REALISTIC_WEIGHT = 4.0
+FEEDBACK_WEIGHT = 8.0
+
 
 @dataclass
 class TrainingRows:
+    """The splits of one job. ``train`` mixes generated, realistic-dev and feedback rows, each with ``weight`` and
+    ``source``; the holdouts are kept out of fitting: calibration, the gates and ``compare`` measure on them."""
+
     train: list[dict]
     validation: list[dict]
     test: list[dict]
     info: dict[str, Any] = field(default_factory=dict)
+    realistic_holdout: list[dict] = field(default_factory=list)
+    feedback_holdout: list[dict] = field(default_factory=list)
 
     def fingerprints(self, label: str) -> dict[str, Any]:
         """Row counts and a content hash of each split, plus where the data came from."""
@@ -39,16 +50,29 @@ def load_training_rows(request: TrainingRequest, *, redis_client: Any, key_prefi
     # Stratify on the label being learned: the splitter groups by "category".
     keyed = [{**r, "category": r[label], "_original_category": r.get("category")} for r in rows if r.get(label)]
     train, val, test = (_unkey(part) for part in split_events(keyed, seed=seed))
-    info: dict[str, Any] = {"source": "request" if request.training_data else "generator", "feedback_rows": 0}
+    train = [{**r, "source": "generated" if not request.training_data else "request", "weight": 1.0} for r in train]
+    info: dict[str, Any] = {"source": "request" if request.training_data else "generator", "feedback_rows": 0,
+                            "realistic_rows": 0, "weights": {"generated": 1.0, "realistic": REALISTIC_WEIGHT,
+                                                             "feedback": FEEDBACK_WEIGHT}}
+    realistic_holdout: list[dict] = []
+    if request.include_realistic:
+        fit, realistic_holdout = split_dev([r for r in load_rows(SetRole.DEV) if r.get(label) in request.classes])
+        train = train + [{**r, "source": "realistic", "weight": REALISTIC_WEIGHT} for r in fit]
+        info["realistic_rows"] = len(fit)
+        info["realistic_holdout_rows"] = len(realistic_holdout)
+    feedback_holdout: list[dict] = []
     if request.include_feedback:
         feedback = [r for r in list_feedback_rows(redis_client, key_prefix) if r.get(label) in request.classes]
-        train = train + feedback
-        info["feedback_rows"] = len(feedback)
+        # The same stable split as the dev sets: a share of corrections is kept to judge the candidate with.
+        fit_feedback, feedback_holdout = split_dev(feedback)
+        train = train + [{**r, "source": "feedback", "weight": FEEDBACK_WEIGHT} for r in fit_feedback]
+        info["feedback_rows"] = len(fit_feedback)
+        info["feedback_holdout_rows"] = len(feedback_holdout)
     for name, part in (("train", train), ("validation", val), ("test", test)):
         if len({r[label] for r in part}) < 2:
             raise InvalidInput(f"The {name} split has fewer than two labels; send more varied training data.",
                                field="training_data")
-    return TrainingRows(train, val, test, info)
+    return TrainingRows(train, val, test, info, realistic_holdout, feedback_holdout)
 
 
 def _unkey(rows: list[dict]) -> list[dict]:

@@ -33,7 +33,7 @@ from geulpi_tasks.training.register import (
 from geulpi_tasks.training.request import TrainingRequest, parse_training_request
 from geulpi_tasks.training.search import fit_stage2, select_stage2
 from geulpi_tasks.training.state import JobState
-from geulpi_tasks.training.text_stage import TextStage, fit_text_stage
+from geulpi_tasks.training.text_stage import TextStage, fit_text_stage, stage2_features
 
 __all__ = ["JOB_TAG", "DEFAULT_SAMPLES", "run_training_job"]
 
@@ -109,7 +109,9 @@ def _candidate(req: TrainingRequest, ctx: JobContext, text: TextStage, rows: Tra
                stage2_params: dict[str, Any], search: dict[str, Any], compression: dict[str, Any] | None
                ) -> Candidate:
     """Calibrate and score the fitted stages, and describe them the way the registry records them."""
-    temperature, metrics = calibrate_and_evaluate(stage2, text.data, req.classes)
+    calibration = (stage2_features(text, rows.realistic_holdout, label=req.label_key, classes=req.classes)
+                   if rows.realistic_holdout else None)
+    temperature, metrics = calibrate_and_evaluate(stage2, text.data, req.classes, calibration)
     model = TrainedClassifier(vectorizer=text.vectorizer, text_model=text.text_model, forest=stage2,
                               temperature=temperature, classes=req.classes)
     model.params = {

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from geulpi_tasks.data.labelled_sets import SetRole, load_rows
 from geulpi_tasks.models.event_classifier import (
     TrainedClassifier,
     apply_temperature,
@@ -15,20 +16,28 @@ from geulpi_tasks.models.event_classifier import (
     expected_calibration_error,
     fit_temperature,
 )
+from geulpi_tasks.models.realistic_eval import flat_metrics, realistic_metrics
 from geulpi_tasks.models.runtime import ServedClassifier
 from geulpi_tasks.optimization.search import Stage2Data
+from geulpi_tasks.registry.store import download_bundle, find_version_by_alias
 from geulpi_tasks.schemas import parse_event
+from geulpi_tasks.training.data import TrainingRows
 
 LATENCY_EVENTS = 200
 THROUGHPUT_BATCH = 1000
 
 
-def calibrate_and_evaluate(stage2: Any, data: Stage2Data, classes: tuple[str, ...]) -> tuple[float, dict[str, Any]]:
-    """(temperature fitted on the validation split, metrics of the calibrated model on the test split)."""
-    temperature = fit_temperature(stage2.predict_proba(data.x_val), data.y_val)
+def calibrate_and_evaluate(stage2: Any, data: Stage2Data, classes: tuple[str, ...],
+                           calibration: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, dict[str, Any]]:
+    """(temperature, metrics of the calibrated model on the generator's test split). The temperature is fitted on
+    ``calibration`` (stage-2 inputs and labels of realistic rows held out of fitting) when given, else on the
+    generator's validation split: confidence must be honest on real events, not on generated ones."""
+    x_cal, y_cal = calibration if calibration is not None and len(calibration[1]) else (data.x_val, data.y_val)
+    temperature = fit_temperature(stage2.predict_proba(x_cal), y_cal)
     raw_test = stage2.predict_proba(data.x_test)
     metrics = evaluate(apply_temperature(raw_test, temperature), data.y_test, classes)
     metrics["ece_uncalibrated"] = expected_calibration_error(raw_test, data.y_test)
+    metrics["calibration_rows"] = float(len(y_cal))
     return temperature, metrics
 
 
@@ -60,3 +69,49 @@ def measure_runtime(bundle: Path, model: TrainedClassifier, test_rows: Sequence[
             "sklearn_latency_p50_us": float(np.median(sk_timings) * 1e6),
             "batch_throughput_eps": float(THROUGHPUT_BATCH / batch_s), "model_size_bytes": float(size),
             "onnx_size_bytes": float(onnx_size)}
+
+
+def measure_realistic(bundle: Path, rows: TrainingRows, *, label: str, tracking_uri: str, model_name: str,
+                      download_dir: Path) -> dict[str, Any]:
+    """The figures the gates and reports use, beside the generator's: the candidate on the realistic dev holdout
+    (decides), on the frozen realistic test set (reported only, never decides) and on the feedback holdout; and the
+    production version on the same holdouts, measured now so both are judged on the same rows."""
+    candidate = ServedClassifier.load(bundle, name="candidate", version="0")
+    report: dict[str, Any] = {}
+    flat: dict[str, float] = {}
+    holdouts = {"dev": rows.realistic_holdout, "test": load_rows(SetRole.TEST) if rows.realistic_holdout else []}
+    for name, part in holdouts.items():
+        part = [r for r in part if r.get(label) in candidate.classes]
+        if part:
+            report[name] = realistic_metrics(candidate, part, label=label)
+            flat.update(flat_metrics(f"realistic_{name}", report[name]))
+    if rows.feedback_holdout:
+        flat["feedback_holdout_accuracy"] = _accuracy(candidate, rows.feedback_holdout, label)
+        flat["feedback_holdout_rows"] = float(len(rows.feedback_holdout))
+    production = _production_model(tracking_uri, model_name, download_dir)
+    if production is not None and list(production.classes) == list(candidate.classes):
+        if rows.realistic_holdout:
+            flat["production_realistic_dev_accuracy"] = _accuracy(production, rows.realistic_holdout, label)
+        if rows.feedback_holdout:
+            flat["production_feedback_holdout_accuracy"] = _accuracy(production, rows.feedback_holdout, label)
+        flat["production_version"] = float(production.version)
+    return {"realistic": report, **flat}
+
+
+def _accuracy(model: ServedClassifier, rows: list[dict[str, Any]], label: str) -> float:
+    events = [parse_event(r) for r in rows]
+    classes = list(model.classes)
+    y = np.asarray([classes.index(r[label]) for r in rows])
+    return float(np.mean(model.predict_proba(events).argmax(axis=1) == y))
+
+
+def _production_model(tracking_uri: str, name: str, download_dir: Path) -> ServedClassifier | None:
+    """The version serving now, or None when there is none or this code cannot load it (older feature schema)."""
+    ref = find_version_by_alias(tracking_uri, name)
+    if ref is None:
+        return None
+    try:
+        return ServedClassifier.load(download_bundle(tracking_uri, name, ref.version, download_dir), name=name,
+                                     version=ref.version)
+    except (KeyError, ValueError, FileNotFoundError):
+        return None

@@ -19,7 +19,7 @@ from geulpi_tasks.registry.lifecycle import next_semver
 from geulpi_tasks.registry.store import EXPERIMENT_NAME, VersionRef, client_for, find_version_by_alias, register_bundle
 from geulpi_tasks.training.context import JobContext
 from geulpi_tasks.training.data import TrainingRows
-from geulpi_tasks.training.measure import measure_runtime
+from geulpi_tasks.training.measure import measure_realistic, measure_runtime
 from geulpi_tasks.training.request import TrainingRequest
 
 JOB_TAG = "geulpi.job_id"
@@ -90,6 +90,8 @@ def register_candidate(request: TrainingRequest, candidate: Candidate, rows: Tra
         bundle = save_bundle(candidate.model, Path(tmp) / "bundle", extra_meta={"semver": semver, "model_type": name})
         ctx.phase("benchmark", best_value=best)
         metrics.update(measure_runtime(bundle, candidate.model, rows.test))
+        metrics.update(measure_realistic(bundle, rows, label=request.label_key, tracking_uri=ctx.tracking_uri,
+                                         model_name=name, download_dir=Path(tmp) / "production"))
         metrics["train_seconds"] = time.perf_counter() - started
         metrics["test_rows"] = float(len(rows.test))
         metrics["train_rows"] = float(len(rows.train))

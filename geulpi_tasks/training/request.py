@@ -37,6 +37,8 @@ class TrainingRequest:
     prune_trees: bool = False
     prune_tolerance: float = 0.005
     include_feedback: bool = True
+    # Hand-labelled realistic dev rows join the training data (a stable share is held out for the gates).
+    include_realistic: bool = True
     seed: int | None = None
     trigger: str = "api"
 
@@ -145,6 +147,8 @@ def parse_training_request(body: Any) -> TrainingRequest:
         prune_trees=_bool(body, "prune_trees", False),
         prune_tolerance=_number(body, "prune_tolerance", 0.005, 0.0, 0.1),
         include_feedback=_bool(body, "include_feedback", True),
+        # Off by default when the caller sends its own rows: then it chose the data.
+        include_realistic=_bool(body, "include_realistic", body.get("training_data") is None),
         seed=_int(body, "seed", None, 0, 2**31 - 1),
         trigger=trigger,
     )

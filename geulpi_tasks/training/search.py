@@ -81,7 +81,7 @@ def fit_stage2(request: TrainingRequest, stage2: Any, data: Stage2Data, ctx: Job
     ctx.phase("fit", trial=request.n_optimization_trials, n_trials=request.n_optimization_trials,
               best_value=best_value)
     if not request.automl:  # AutoML returns its model fitted (refit on all data when the budget allowed)
-        stage2.fit(data.x_train, data.y_train)
+        stage2.fit(data.x_train, data.y_train, sample_weight=data.weights())
     if not request.prune_trees:
         return stage2, None
     if not hasattr(stage2, "estimators_"):

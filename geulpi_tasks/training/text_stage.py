@@ -24,7 +24,8 @@ class TextStage(NamedTuple):
 def fit_text_stage(train: Sequence[dict], val: Sequence[dict], test: Sequence[dict], *, label: str,
                    classes: tuple[str, ...], seed: int) -> TextStage:
     """Fit the char/word TF-IDF + logistic regression on train and build the stage-2 matrices (out-of-fold text
-    probabilities on train, so stage 2 learns how far to trust the text model on unseen text).
+    probabilities on train, so stage 2 learns how far to trust the text model on unseen text). Each training row
+    counts with its ``weight`` (default 1); rows with ``source: "realistic"`` are marked for the search to score on.
 
     Raises InvalidInput when a label has fewer than two training events.
     """
@@ -43,18 +44,30 @@ def fit_text_stage(train: Sequence[dict], val: Sequence[dict], test: Sequence[di
                            field="training_data")
     n_splits = int(min(5, counts.min()))
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    oof = cross_val_predict(text_model, x_text, y_tr, cv=folds, method="predict_proba")
-    text_model.fit(x_text, y_tr)
+    weights = np.asarray([float(r.get("weight", 1.0)) for r in train])
+    realistic = np.asarray([r.get("source") == "realistic" for r in train], dtype=bool)
+    oof = cross_val_predict(text_model, x_text, y_tr, cv=folds, method="predict_proba",
+                            params={"sample_weight": weights})
+    text_model.fit(x_text, y_tr, sample_weight=weights)
     oof_full = _full_columns(oof, text_model.classes_, len(classes))
-
-    def stage2(events: list) -> np.ndarray:
-        probs = text_model.predict_proba(vectorizer.transform([event_text(e) for e in events]))
-        return np.hstack([_full_columns(probs, text_model.classes_, len(classes)), numeric_features(events)])
-
     data = Stage2Data(x_train=np.hstack([oof_full, numeric_features(tr_events)]), y_train=y_tr,
-                      x_val=stage2(va_events), y_val=y_va, x_test=stage2(te_events), y_test=y_te,
-                      n_classes=len(classes))
+                      x_val=_stage2(vectorizer, text_model, va_events, len(classes)), y_val=y_va,
+                      x_test=_stage2(vectorizer, text_model, te_events, len(classes)), y_test=y_te,
+                      n_classes=len(classes), w_train=weights, realistic_train=realistic)
     return TextStage(vectorizer, text_model, data)
+
+
+def stage2_features(text: TextStage, rows: Sequence[dict], *, label: str, classes: tuple[str, ...]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(stage-2 inputs, label indices) of labelled rows the text stage never saw, e.g. a calibration holdout."""
+    events = [parse_event(r) for r in rows]
+    y = np.asarray([classes.index(r[label]) for r in rows], dtype=np.int64)
+    return _stage2(text.vectorizer, text.text_model, events, len(classes)), y
+
+
+def _stage2(vectorizer: Any, text_model: LogisticRegression, events: list, n_classes: int) -> np.ndarray:
+    probs = text_model.predict_proba(vectorizer.transform([event_text(e) for e in events]))
+    return np.hstack([_full_columns(probs, text_model.classes_, n_classes), numeric_features(events)])
 
 
 def _full_columns(probs: np.ndarray, present: np.ndarray, n_classes: int) -> np.ndarray:

@@ -124,19 +124,26 @@ def test_rollback_returns_production_to_previous_version(client, two_versions):
 def test_auto_promote_needs_gates_and_not_worse_than_production(base_settings, two_versions, bundle):
     name, v1, v2 = two_versions
     uri = base_settings.effective_tracking_uri
-    first = apply_auto_promote(uri, name, v1, {"accuracy": 0.95, "macro_precision": 0.93, "macro_recall": 0.92},
-                               PromotionGates())
+    def realistic(accuracy: float, precision: float = 0.93, **extra: float) -> dict:
+        # What a training job logs: the candidate on the realistic dev holdout, and production on the same rows.
+        return {"realistic_dev_accuracy": accuracy, "realistic_dev_macro_precision": precision,
+                "realistic_dev_macro_recall": 0.92, "accuracy": 0.99, **extra}
+
+    first = apply_auto_promote(uri, name, v1, realistic(0.95), PromotionGates())
     assert first["promoted"] is True and first["stage"] == "Production"
-    failing = apply_auto_promote(uri, name, v2, {"accuracy": 0.96, "macro_precision": 0.80, "macro_recall": 0.92},
-                                 PromotionGates())
+    on_v1 = {"production_version": float(v1), "production_realistic_dev_accuracy": 0.95}
+    failing = apply_auto_promote(uri, name, v2, realistic(0.96, precision=0.70, **on_v1), PromotionGates())
     assert failing["promoted"] is False and failing["stage"] == "Staging"
-    assert any("macro_precision" in r for r in failing["reasons"])
-    worse = apply_auto_promote(uri, name, v2, {"accuracy": 0.94, "macro_precision": 0.93, "macro_recall": 0.92},
-                               PromotionGates())
+    assert any("realistic_dev_macro_precision" in r for r in failing["reasons"])
+    worse = apply_auto_promote(uri, name, v2, realistic(0.94, **on_v1), PromotionGates())
     assert worse["promoted"] is False and "worse than production" in worse["reasons"][0]
+    # Better on the realistic holdout but worse on enough held-out user corrections: refused as well.
+    corrections = {"feedback_holdout_rows": 40.0, "feedback_holdout_accuracy": 0.70,
+                   "production_feedback_holdout_accuracy": 0.80}
+    against_users = apply_auto_promote(uri, name, v2, realistic(0.97, **on_v1, **corrections), PromotionGates())
+    assert against_users["promoted"] is False and "held-out user corrections" in against_users["reasons"][0]
     assert find_version_by_alias(uri, name).version == v1
-    better = apply_auto_promote(uri, name, v2, {"accuracy": 0.951, "macro_precision": 0.93, "macro_recall": 0.92},
-                                PromotionGates())
+    better = apply_auto_promote(uri, name, v2, realistic(0.951, **on_v1), PromotionGates())
     assert better["promoted"] is True and better["archived"] == [v1]
     assert {v["version"]: v["stage"] for v in list_versions(uri, name)["versions"]} == {v1: "Archived",
                                                                                           v2: "Production"}
@@ -208,7 +215,9 @@ def test_compare_evaluates_both_versions_now_and_recommends_one(client, base_set
     assert set(result["metrics"]) == {weak, strong}
     for version in (weak, strong):
         metrics = result["metrics"][version]
-        assert metrics["rows"] == result["evaluation"]["rows"] >= 600
+        assert metrics["rows"] == result["evaluation"]["rows"] == result["evaluation"]["realistic_dev_rows"] >= 300
+        assert {"accuracy", "macro_f1"} <= set(result["generator"][version])  # reported beside
+        assert result["realistic_test"][version]["rows"] >= 600  # reported, never deciding
         assert {"accuracy", "macro_f1", "log_loss", "ece", "per_class", "single_latency_p50_us"} <= set(metrics)
     assert result["metrics"][strong]["accuracy"] > result["metrics"][weak]["accuracy"]
     assert result["recommended_version"] == strong

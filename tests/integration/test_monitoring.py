@@ -146,7 +146,7 @@ def test_predictions_through_two_worker_processes_are_counted_exactly(client, ba
     assert "ml_prediction_duration_seconds_bucket" in text and 'le="0.0001"' in text
     labels = {name for family in text_string_to_metric_families(text) for s in family.samples for name in s.labels}
     assert labels <= {"model_name", "model_version", "status", "stage", "le", "task_name", "state", "queue",
-                      "drift_type"}  # no high-cardinality labels (no user ids, no event ids)
+                      "drift_type", "category"}  # no high-cardinality labels (no user ids, no event ids)
     # Counts came from more than one worker process: each writes its own multiprocess file.
     after = _predictions_by_pid(base_settings.effective_metrics_dir)
     writers = {pid for pid, value in after.items() if value > per_process_before.get(pid, 0.0)}

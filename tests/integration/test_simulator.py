@@ -42,5 +42,9 @@ def test_simulator_drives_the_api_without_errors_and_reports_every_call(api_url,
     # Single and batch classifications are scored against the generator's true labels.
     assert report["accuracy"]["labelled"] >= planned["classify"] + 2 * planned["batch"]
     assert report["accuracy"]["rate"] > 0.6
+    # Hand-labelled realistic events ride along and are scored on their own.
+    realistic = report["accuracy"]["realistic"]
+    assert realistic["labelled"] > 0 and realistic["rate"] is not None
+    assert report["accuracy"]["generated"]["labelled"] + realistic["labelled"] == report["accuracy"]["labelled"]
     assert report["latencyMs"]["ok"]["max"] < base_settings.sync_timeout_s * 1000
     assert "accuracy vs true labels" in capsys.readouterr().out

@@ -109,7 +109,9 @@ def test_report_counts_errors_latency_accuracy_and_timeline():
     assert report["statuses"] == {"200": 3, "503": 1, "none": 1}
     assert report["byKind"]["classify"]["requests"] == 3 and report["byKind"]["classify"]["ok"] == 2
     assert report["latencyMs"]["ok"]["max"] == 50.0 and report["latencyMs"]["all"]["max"] == 15000.0
-    assert report["accuracy"] == {"labelled": 6, "correct": 4, "rate": pytest.approx(4 / 6)}
+    assert report["accuracy"] == {"labelled": 6, "correct": 4, "rate": pytest.approx(4 / 6),
+                                  "generated": {"labelled": 6, "correct": 4, "rate": pytest.approx(4 / 6)},
+                                  "realistic": {"labelled": 0, "correct": 0, "rate": None}}
     assert report["variants"] == {"control": 1, "challenger": 1}
     assert [(r["second"], r["requests"], r["ok"], r["errors"]) for r in report["timeline"]] == [
         (0, 2, 2, {}), (1, 2, 1, {"http_503": 1}), (2, 1, 0, {"timeout": 1})]
@@ -130,3 +132,15 @@ def test_requests_carry_no_labels_and_analyses_cover_the_last_week():
     assert all(datetime(2026, 5, 3) <= s < datetime(2026, 5, 10) and (s.hour, s.minute) == (9, 30) for s in starts)
     assert all("category" not in e and e["endTime"].endswith("10:00:00") for e in body["events"])
     assert len({e["eventId"] for e in body["events"]}) == 8
+
+
+def test_accuracy_is_reported_separately_on_realistic_and_generated_events():
+    tally = Tally()
+    tally.add(Outcome("batch", 0.1, 5.0, 200, None, labelled=5, correct=4, realistic_labelled=2, realistic_correct=1))
+    tally.add(Outcome("classify", 0.2, 5.0, 200, None, labelled=1, correct=1, realistic_labelled=1,
+                      realistic_correct=1))
+    acc = build_report(tally.outcomes(), elapsed_s=1.0, config={})["accuracy"]
+    assert acc["realistic"] == {"labelled": 3, "correct": 2, "rate": pytest.approx(2 / 3)}
+    assert acc["generated"] == {"labelled": 3, "correct": 3, "rate": 1.0}
+    assert "on realistic events 66.67% (2/3)" in format_report(build_report(tally.outcomes(), elapsed_s=1.0,
+                                                                            config={}))

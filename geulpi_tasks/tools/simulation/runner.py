@@ -24,10 +24,11 @@ from typing import Any, Callable, TextIO
 from urllib.parse import quote, urlsplit
 
 from geulpi_tasks.data.generator import generate_events
+from geulpi_tasks.data.labelled_sets import SetRole, load_rows, split_dev
 from geulpi_tasks.tools.simulation.plan import Kind, PlannedRequest, TrafficConfig, plan_counts, plan_traffic
 from geulpi_tasks.tools.simulation.stats import Outcome, Tally, build_report, error_kind
 
-LABEL_KEYS = ("category", "priority", "lang")
+LABEL_KEYS = ("category", "priority", "lang", "_realistic")
 FEEDBACK_DELAY_S = (1.0, 5.0)  # a user reads the answer before correcting it
 
 
@@ -142,6 +143,9 @@ class RunOptions:
     train_challenger: bool = False  # with ab_experiment: train a second version through the API when missing
     pool_size: int = 3000
     progress: bool = True
+    # Share of classified events drawn from the hand-labelled realistic dev holdout instead of the generator, so the
+    # report says how the system does on real calendars. Never the frozen test set: feedback would leak it.
+    realistic_share: float = 0.3
 
 
 class Simulation:
@@ -156,6 +160,12 @@ class Simulation:
         self.on_progress = on_progress
         self.client = JsonClient(options.base_url, api_key=options.api_key, timeout_s=options.timeout_s)
         self.pool = generate_events(options.pool_size, seed=config.seed + 1000)
+        _fit, holdout = split_dev(load_rows(SetRole.DEV))
+        self.realistic = [{k: v for k, v in r.items() if k not in ("lang", "set")} for r in holdout]
+        self._realistic_draw = random.Random(config.seed + 3000)
+        self._realistic_index = {i: self._realistic_draw.randrange(len(self.realistic))
+                                 for i in range(options.pool_size)
+                                 if self._realistic_draw.random() < options.realistic_share}
         self.plan = plan_traffic(config, len(self.pool))
         self.tally = Tally()
         self._stop = threading.Event()
@@ -170,6 +180,11 @@ class Simulation:
         self._inflight = 0
         self.experiment: dict[str, Any] | None = None
         self.messages: list[str] = []
+
+    def _event(self, index: int) -> dict[str, Any]:
+        """The event behind a plan index: a realistic holdout row for a seeded share of indices, else generated."""
+        real = self._realistic_index.get(index)
+        return self.pool[index] if real is None else {**self.realistic[real], "_realistic": True}
 
     def stop(self) -> None:
         self._stop.set()
@@ -196,7 +211,7 @@ class Simulation:
 
     def _execute(self, item: PlannedRequest) -> None:
         self._max_lag_s = max(self._max_lag_s, time.monotonic() - self._t0 - item.at_s)
-        events = [self.pool[i] for i in item.events]
+        events = [self._event(i) for i in item.events]
         if item.kind is Kind.CLASSIFY:
             self._classify(item, events[0])
         elif item.kind is Kind.BATCH:
@@ -204,9 +219,12 @@ class Simulation:
                                         {"events": [request_event(e, item.user_id) for e in events]})
             if outcome.error is None and isinstance(data, dict):
                 results = data.get("results") or []
-                correct = sum(r.get("eventType") == e["category"] for r, e in zip(results, events))
+                hits = [(r.get("eventType") == e["category"], bool(e.get("_realistic")))
+                        for r, e in zip(results, events)]
                 variant = results[0].get("variant") if results else None
-                outcome = _with(outcome, labelled=len(results), correct=correct, variant=variant)
+                outcome = _with(outcome, labelled=len(results), correct=sum(h for h, _ in hits), variant=variant,
+                                realistic_labelled=sum(real for _, real in hits),
+                                realistic_correct=sum(h and real for h, real in hits))
             self.tally.add(outcome)
         else:
             body = analysis_body(item.path, item.user_id, events, datetime.now())
@@ -218,8 +236,10 @@ class Simulation:
         wire["requestId"] = f"sim-{uuid.uuid4().hex}"
         outcome, data = self._timed(item.kind.value, "POST", item.path, wire)
         if outcome.error is None and isinstance(data, dict):
-            outcome = _with(outcome, labelled=1, correct=int(data.get("eventType") == event["category"]),
-                            variant=data.get("variant"))
+            hit = int(data.get("eventType") == event["category"])
+            real = int(bool(event.get("_realistic")))
+            outcome = _with(outcome, labelled=1, correct=hit, variant=data.get("variant"), realistic_labelled=real,
+                            realistic_correct=hit * real)
         self.tally.add(outcome)
         if item.feedback and outcome.error is None and isinstance(data, dict):
             # The user corrects (or confirms) the answer with the true label a few seconds later, naming it by

@@ -20,6 +20,8 @@ class Outcome:
     error: str | None
     labelled: int = 0  # events whose predicted category could be checked against the true label
     correct: int = 0
+    realistic_labelled: int = 0  # of those, hand-labelled realistic events (the rest are generated)
+    realistic_correct: int = 0
     variant: str | None = None  # A/B variant that served it, when an experiment ran
 
 
@@ -97,11 +99,20 @@ def error_counts(outcomes: Iterable[Outcome]) -> dict[str, int]:
 
 
 def accuracy(outcomes: Iterable[Outcome]) -> dict[str, Any]:
-    labelled = correct = 0
+    """Accuracy against the true labels, overall and split by where the events came from: the generator, or the
+    hand-labelled realistic holdout (the figure that says how the system does on real calendars)."""
+    labelled = correct = real_labelled = real_correct = 0
     for o in outcomes:
         labelled += o.labelled
         correct += o.correct
-    return {"labelled": labelled, "correct": correct, "rate": correct / labelled if labelled else None}
+        real_labelled += o.realistic_labelled
+        real_correct += o.realistic_correct
+    gen_labelled, gen_correct = labelled - real_labelled, correct - real_correct
+    return {"labelled": labelled, "correct": correct, "rate": correct / labelled if labelled else None,
+            "generated": {"labelled": gen_labelled, "correct": gen_correct,
+                          "rate": gen_correct / gen_labelled if gen_labelled else None},
+            "realistic": {"labelled": real_labelled, "correct": real_correct,
+                          "rate": real_correct / real_labelled if real_labelled else None}}
 
 
 def timeline(outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:
@@ -170,6 +181,11 @@ def format_report(report: dict[str, Any]) -> str:
     acc = report["accuracy"]
     if acc["rate"] is not None:
         lines.append(f"accuracy vs true labels {100 * acc['rate']:.2f}% ({acc['correct']}/{acc['labelled']} events)")
+        for source in ("realistic", "generated"):
+            part = acc.get(source) or {}
+            if part.get("rate") is not None:
+                lines.append(f"  on {source} events {100 * part['rate']:.2f}% "
+                             f"({part['correct']}/{part['labelled']})")
     if report.get("variants"):
         lines.append(f"A/B variants served: {report['variants']}")
     if report.get("experiment"):
