@@ -9,6 +9,7 @@ from geulpi_tasks.data.generator import generate_events, split_events
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.feedback import list_feedback_rows
 from geulpi_tasks.models.event_classifier import data_fingerprint
+from geulpi_tasks.privacy.erasure import erased_before
 from geulpi_tasks.training.request import TrainingRequest
 
 
@@ -18,6 +19,8 @@ class TrainingRows:
     validation: list[dict]
     test: list[dict]
     info: dict[str, Any] = field(default_factory=dict)
+    # Users whose feedback is in the training split (recorded against the version, listed when one is erased).
+    feedback_users: set[str] = field(default_factory=set)
 
     def fingerprints(self, label: str) -> dict[str, Any]:
         """Row counts and a content hash of each split, plus where the data came from."""
@@ -40,15 +43,20 @@ def load_training_rows(request: TrainingRequest, *, redis_client: Any, key_prefi
     keyed = [{**r, "category": r[label], "_original_category": r.get("category")} for r in rows if r.get(label)]
     train, val, test = (_unkey(part) for part in split_events(keyed, seed=seed))
     info: dict[str, Any] = {"source": "request" if request.training_data else "generator", "feedback_rows": 0}
+    users: set[str] = set()
     if request.include_feedback:
-        feedback = [r for r in list_feedback_rows(redis_client, key_prefix) if r.get(label) in request.classes]
+        # Feedback of erased users received before their erasure never comes back (e.g. from a restored backup).
+        keep = erased_before(redis_client, key_prefix)
+        feedback = [r for r in list_feedback_rows(redis_client, key_prefix, keep=keep)
+                    if r.get(label) in request.classes]
         train = train + feedback
         info["feedback_rows"] = len(feedback)
+        users = {str(r["userId"]) for r in feedback if r.get("userId") is not None}
     for name, part in (("train", train), ("validation", val), ("test", test)):
         if len({r[label] for r in part}) < 2:
             raise InvalidInput(f"The {name} split has fewer than two labels; send more varied training data.",
                                field="training_data")
-    return TrainingRows(train, val, test, info)
+    return TrainingRows(train, val, test, info, users)
 
 
 def _unkey(rows: list[dict]) -> list[dict]:
