@@ -67,7 +67,7 @@ def record_audit(client: Any, key_prefix: str, entry: AuditEntry, *, max_age_s: 
     entry = entry if entry.at else AuditEntry(**{**asdict(entry), "at": now})
     oldest_ms = max(0, int((now - max_age_s) * 1000))
     try:
-        entry_id = client.xadd(audit_key(key_prefix), entry.to_fields(), minid=oldest_ms, approximate=True)
+        entry_id = client.xadd(audit_key(key_prefix), entry.to_fields(), minid=oldest_ms, approximate=False)
     except REDIS_OUTAGE_ERRORS as err:
         raise Unavailable("Redis, which holds the audit trail, is unreachable; retry shortly.",
                           details={"dependency": "redis"}) from err
