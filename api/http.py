@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 import redis
 from flask import Flask, g, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from api.gateway import TaskGateway
 from api.state import api_state
@@ -56,7 +57,10 @@ def json_body() -> Any:
 
 def body_if_valid() -> Any:
     """The parsed JSON body, or None when there is none or it is not acceptable (never raises)."""
-    body = _parsed_body()
+    try:
+        body = _parsed_body()
+    except HTTPException:  # e.g. 413: the body was too large to read
+        return None
     return None if isinstance(body, InvalidInput) else body
 
 

@@ -115,3 +115,15 @@ def test_cli_actions_are_recorded_as_the_local_user(base_settings, production_mo
     assert len(new) == 1, new
     assert new[0]["actor"] == local_actor() and new[0]["source"] == "cli"
     assert new[0]["action"] == "models.promote" and new[0]["outcome"] != "ok"
+
+
+def test_health_warns_about_an_evicting_redis(api_app, base_settings, inference_worker):
+    r = redis.Redis.from_url(base_settings.redis_url)
+    client = keyed_client(api_app)
+    assert client.get("/health").json["warnings"] == []
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    try:
+        warnings = client.get("/health").json["warnings"]
+    finally:
+        r.config_set("maxmemory-policy", "noeviction")
+    assert len(warnings) == 1 and "allkeys-lru" in warnings[0]
