@@ -55,7 +55,9 @@ def build(settings: Settings) -> dict[str, Any]:
         # The stored result is what /tasks/<id> and a waiting API call read: state and value only. Extended results
         # would repeat every task's arguments (a whole batch of events) in each result written and published.
         "result_extended": False,
-        "result_expires": 24 * 3600,
+        # Results of polled jobs (training, compare) and unread results; the API shortens a classification's once
+        # it has read it (GEULPI_CLASSIFY_RESULT_TTL).
+        "result_expires": settings.job_result_ttl_s,
         "worker_prefetch_multiplier": 1,
         "worker_max_tasks_per_child": None,
         # Children load the model at start; give them time before the parent declares them dead.

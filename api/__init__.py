@@ -7,16 +7,20 @@ from typing import Any
 from celery import Celery
 from flask import Flask
 
+from api.audit_trail import register_audit
 from api.auth import register_auth
 from api.blueprints import analyses, classify, system, tasks
 from api.blueprints import experiments as experiments_blueprint
 from api.blueprints import feedback as feedback_blueprint
 from api.blueprints import models as models_blueprint
 from api.blueprints import monitoring as monitoring_blueprint
+from api.blueprints import privacy as privacy_blueprint
 from api.blueprints import training as training_blueprint
 from api.errors import register_error_handlers
 from api.gateway import TaskGateway
+from api.http import register_body_check
 from api.state import ApiState, init_state
+from geulpi_tasks.privacy.redaction import redaction_secret
 from geulpi_tasks.settings import Settings
 from workers.celery_app import app as task_app
 from workers.celery_app import configure, create_celery
@@ -34,13 +38,18 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
     app.json.sort_keys = False  # type: ignore[attr-defined]
     gateway = TaskGateway(celery, key_prefix=settings.key_prefix, in_process=settings.disable_redis,
                           breaker_cooldown_s=settings.breaker_cooldown_s,
-                          ping_timeout_s=settings.health_ping_timeout_s)
+                          ping_timeout_s=settings.health_ping_timeout_s,
+                          redaction_secret=None if settings.flower_full_args else redaction_secret(
+                              settings.redaction_key, settings.api_key_list),
+                          read_result_ttl_s=settings.classify_result_ttl_s, job_result_ttl_s=settings.job_result_ttl_s)
     state = ApiState(settings=settings, celery=celery, gateway=gateway)
     init_state(app, state)
     state.auth = register_auth(app, settings)
+    register_body_check(app)  # after the key check: a caller without a key never gets its body parsed
+    register_audit(app)
 
     for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, models_blueprint.bp, feedback_blueprint.bp,
-                      experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp):
+                      experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp, privacy_blueprint.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     return app

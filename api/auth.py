@@ -6,7 +6,9 @@ endpoint is protected by default:
 - open: ``/health``, ``/monitoring/metrics`` (Prometheus scrapes it) and ``/openapi.json`` (the docs) — never a key;
 - classify: POST to classification, calendar analyses and feedback — a key when ``GEULPI_AUTH_CLASSIFY=key``;
 - read: every other GET/HEAD — a key when ``GEULPI_AUTH_READS=key``;
-- mutate: everything else (training, promote, rollback, compare, experiments, alert rules) — always a key.
+- mutate: everything else (training, promote, rollback, compare, experiments, alert rules, erasure) — always a
+  key, and each call (refused ones too) leaves an audit entry (``api/audit_trail.py``);
+- private: reads that always need a key (the audit trail).
 
 With no key configured the mutating class is refused outright (secure default; ``scripts/start`` generates one).
 """
@@ -24,6 +26,7 @@ from geulpi_tasks.errors import Unauthorized
 from geulpi_tasks.settings import Settings
 
 OPEN_ENDPOINTS = frozenset({"system.health", "system.openapi", "monitoring.metrics"})
+PRIVATE_ENDPOINTS = frozenset({"privacy.audit"})
 CLASSIFY_BLUEPRINTS = frozenset({"classify", "analyses", "feedback"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MODES = ("open", "key")
@@ -34,12 +37,15 @@ class Access(str, enum.Enum):
     CLASSIFY = "classify"
     READ = "read"
     MUTATE = "mutate"
+    PRIVATE = "private"
 
 
 def access_for(endpoint: str | None, method: str) -> Access:
     """Which class a request falls into; unknown routes (404/405) are left to the router."""
     if endpoint is None or endpoint in OPEN_ENDPOINTS or method == "OPTIONS":
         return Access.OPEN
+    if endpoint in PRIVATE_ENDPOINTS:
+        return Access.PRIVATE
     if method in READ_METHODS:
         return Access.READ
     if endpoint.split(".", 1)[0] in CLASSIFY_BLUEPRINTS:
@@ -71,7 +77,7 @@ class AuthPolicy:
                    classify_needs_key=settings.auth_classify.strip().lower() == "key")
 
     def needs_key(self, access: Access) -> bool:
-        return (access is Access.MUTATE or (access is Access.READ and self.reads_need_key)
+        return (access in (Access.MUTATE, Access.PRIVATE) or (access is Access.READ and self.reads_need_key)
                 or (access is Access.CLASSIFY and self.classify_needs_key))
 
     def key_matches(self, presented: str) -> bool:

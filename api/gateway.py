@@ -7,7 +7,7 @@ DISABLE_REDIS the same calls run the task in this process (limited mode: no Beat
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Iterable
 
 from celery import Celery
 from celery.exceptions import TaskRevokedError
@@ -19,6 +19,8 @@ from api.breaker import QueueBreaker
 from api.task_repr import args_repr
 from celeryconfig import is_amqp
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, NotFound, RemoteError, Timeout, Unavailable, error_from_dict
+from geulpi_tasks.privacy.erasure import remember_user_tasks
+from geulpi_tasks.privacy.redaction import redact
 
 _INFRA_ERRORS: tuple[type[BaseException], ...] = (OperationalError, *REDIS_OUTAGE_ERRORS)
 
@@ -26,6 +28,9 @@ _INFRA_ERRORS: tuple[type[BaseException], ...] = (OperationalError, *REDIS_OUTAG
 _SUBMIT_ERRORS: tuple[type[BaseException], ...] = (*_INFRA_ERRORS, LimitExceeded)
 
 SUBMITTED_TTL_S = 24 * 3600
+# The marker of an accepted task says whether its result is short-lived (classification, analyses: the queue's
+# answers hold the user's data) or a job people poll (training, compare).
+SHORT_LIVED, POLLED = "short", "job"
 # Over RabbitMQ an accepted (202) job is published with a publisher confirm; a broker that never confirms (or no free
 # confirm-mode connection) must not hang a request thread.
 PUBLISH_CONFIRM_TIMEOUT_S = 2.0
@@ -42,10 +47,21 @@ def _confirmed_pool(celery: Celery) -> Any:
     return celery.connection_for_write(transport_options=options).Pool(limit=CONFIRMED_CONNECTIONS)
 
 
+def _queue_of(name: str) -> str:
+    return name.split(".")[1] if name.count(".") >= 2 else "task"
+
+
 class TaskGateway:
     def __init__(self, celery: Celery, *, key_prefix: str, in_process: bool = False,
-                 breaker_cooldown_s: float = 2.0, ping_timeout_s: float = 1.0):
+                 breaker_cooldown_s: float = 2.0, ping_timeout_s: float = 1.0, redaction_secret: bytes | None = None,
+                 read_result_ttl_s: int = 300, job_result_ttl_s: int = SUBMITTED_TTL_S):
+        """``redaction_secret``: task arguments show event text as length + keyed hash (None: full arguments).
+        ``read_result_ttl_s``: a short-lived result is deleted this long after the API read it."""
         self.celery = celery
+        self.key_prefix = key_prefix
+        self.redaction_secret = redaction_secret
+        self.read_result_ttl_s = read_result_ttl_s
+        self.job_result_ttl_s = job_result_ttl_s
         self.ping_timeout_s = ping_timeout_s
         self.breaker = QueueBreaker(breaker_cooldown_s, alive=self.queue_has_worker)
         self.in_process = in_process
@@ -53,26 +69,32 @@ class TaskGateway:
         self._local: dict[str, Any] = {}  # in-process mode only: results of tasks run here
         self._confirmed = None if in_process else _confirmed_pool(celery)
 
-    def run(self, name: str, args: list[Any], *, timeout: float) -> Any:
-        """Publish and wait for the result; raises the task's own domain error, Unavailable or Timeout."""
+    def run(self, name: str, args: list[Any], *, timeout: float, users: Iterable[str] = ()) -> Any:
+        """Publish and wait for the result; raises the task's own domain error, Unavailable or Timeout.
+
+        ``users``: the user ids the arguments name, so erasing one of them finds this task's result."""
         if self.in_process:
             return self._run_here(name, args)
-        queue = name.split(".")[1] if name.count(".") >= 2 else "task"
+        queue = _queue_of(name)
         self.breaker.before_call(queue)
         task_id = str(uuid.uuid4())
         try:
+            self._index_users(users, task_id)
             # An unanswered sync call expires with its timeout, so a worker coming back later skips it.
             result = self.celery.send_task(name, args=args, task_id=task_id, expires=timeout,
                                            **self._publish_options(args))
-            return result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
+            value = result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
+            self._expire_read_result(task_id)
+            return value
         except (CeleryTimeout, TaskRevokedError) as err:
             # TaskRevokedError: the call expired in the queue before a worker took it, the same "no answer".
-            self._remember(task_id)
+            self._remember(task_id, name)
             self.breaker.timed_out(queue)
             raise Timeout(f"No {queue} worker answered within {timeout:g} s; the request was not processed "
                           "(retry, or use ?async=true and poll /tasks/<taskId>).",
                           details={"taskId": task_id, "timeoutSeconds": timeout}) from err
         except RemoteError as err:
+            self._expire_read_result(task_id)
             raise error_from_dict(err.wire) from err
         except _INFRA_ERRORS as err:
             raise Unavailable(f"The task broker is unreachable ({type(err).__name__}); retry shortly.",
@@ -91,15 +113,16 @@ class TaskGateway:
                                            limit=1)
         return bool(replies)
 
-    def submit(self, name: str, args: list[Any]) -> str:
-        """Publish without waiting; the id can be polled with ``status``."""
+    def submit(self, name: str, args: list[Any], *, users: Iterable[str] = ()) -> str:
+        """Publish without waiting; the id can be polled with ``status``. ``users`` as in ``run``."""
         if self.in_process:
             outcome = self._apply_here(name, args)
             self._local[outcome.id] = outcome
             return str(outcome.id)
         task_id = str(uuid.uuid4())
         try:
-            self._remember(task_id)
+            self._remember(task_id, name)
+            self._index_users(users, task_id)
             if self._confirmed is None:  # Redis: the LPUSH reply already means the broker has the job
                 self.celery.send_task(name, args=args, task_id=task_id, **self._publish_options(args))
             else:
@@ -114,12 +137,15 @@ class TaskGateway:
     def status(self, task_id: str) -> dict[str, Any]:
         """State, progress and result (or error) of a task this API submitted. NotFound for unknown ids."""
         try:
-            if not (self._local.get(task_id) if self.in_process else self._known(task_id)):
+            kind = self._local.get(task_id) if self.in_process else self._known(task_id)
+            if not kind:
                 raise NotFound(f"No task with id '{task_id}' was submitted here (or it expired).",
                                details={"taskId": task_id})
             result = self._local[task_id] if self.in_process else AsyncResult(task_id, app=self.celery)
             state = result.state
             info = result.info
+            if kind == SHORT_LIVED and state in {"SUCCESS", "FAILURE"}:
+                self._expire_read_result(task_id, marker=True)
         except _INFRA_ERRORS as err:
             raise Unavailable(f"The result backend is unreachable ({type(err).__name__}); retry shortly.",
                               details={"dependency": "result_backend"}) from err
@@ -134,19 +160,39 @@ class TaskGateway:
             body["progress"] = info
         return body
 
-    @staticmethod
-    def _publish_options(args: list[Any]) -> dict[str, Any]:
-        # Flower and worker logs show the arguments as short JSON instead of a cut Python repr.
-        return {"argsrepr": args_repr(args), "kwargsrepr": "{}", "confirm_timeout": PUBLISH_CONFIRM_TIMEOUT_S}
+    def _publish_options(self, args: list[Any]) -> dict[str, Any]:
+        # Flower and worker logs show the arguments as short JSON instead of a cut Python repr, with event text as
+        # its length and a keyed hash unless full arguments were asked for (GEULPI_FLOWER_FULL_ARGS).
+        shown = args if self.redaction_secret is None else redact(args, self.redaction_secret)
+        return {"argsrepr": args_repr(shown), "kwargsrepr": "{}", "confirm_timeout": PUBLISH_CONFIRM_TIMEOUT_S}
 
-    def _remember(self, task_id: str) -> None:
+    def _remember(self, task_id: str, name: str) -> None:
+        kind = SHORT_LIVED if _queue_of(name) == "inference" else POLLED
         try:
-            self._redis().set(self._submitted_prefix + task_id, "1", ex=SUBMITTED_TTL_S)
+            self._redis().set(self._submitted_prefix + task_id, kind, ex=max(SUBMITTED_TTL_S, self.job_result_ttl_s))
         except _INFRA_ERRORS:  # best effort: only makes /tasks/<id> able to say 404 for ids it never saw
             pass
 
-    def _known(self, task_id: str) -> bool:
-        return bool(self._redis().exists(self._submitted_prefix + task_id))
+    def _known(self, task_id: str) -> str | None:
+        raw = self._redis().get(self._submitted_prefix + task_id)
+        return None if raw is None else (raw.decode() if isinstance(raw, bytes) else str(raw))
+
+    def _index_users(self, users: Iterable[str], task_id: str) -> None:
+        users = [u for u in users if u]
+        if users:
+            # Not best effort: a result the erasure could not find would outlive the user's erasure request.
+            remember_user_tasks(self._redis(), self.key_prefix, users, task_id, ttl_s=self.job_result_ttl_s)
+
+    def _expire_read_result(self, task_id: str, *, marker: bool = False) -> None:
+        """The API has read this short-lived result: it (and its marker) go after ``read_result_ttl_s``."""
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            pipe.expire(self.celery.backend.get_key_for_task(task_id), self.read_result_ttl_s)
+            if marker:
+                pipe.expire(self._submitted_prefix + task_id, self.read_result_ttl_s)
+            pipe.execute()
+        except _INFRA_ERRORS:  # the result still expires with result_expires (GEULPI_JOB_RESULT_TTL)
+            pass
 
     def _redis(self) -> Any:
         return self.celery.backend.client

@@ -17,6 +17,21 @@ def _check(fn: Any) -> dict[str, Any]:
     return {"ok": True, **(detail or {})}
 
 
+def redis_eviction_warning(client: Any) -> str | None:
+    """A warning when this Redis may evict keys under memory pressure (it would silently drop queued jobs,
+    results and state); None for ``noeviction`` or when the policy cannot be read."""
+    try:
+        policy = client.info("memory").get("maxmemory_policy")
+    except Exception:  # noqa: BLE001 - the backend check reports Redis failures; this is only advice
+        return None
+    if isinstance(policy, bytes):
+        policy = policy.decode()
+    if policy and policy != "noeviction":
+        return (f"Redis maxmemory-policy is '{policy}': under memory pressure it evicts keys, silently dropping "
+                "queued jobs and state; set maxmemory-policy noeviction.")
+    return None
+
+
 def check_system(celery: Celery, *, tracking_uri: str, model_name: str, ping_timeout: float) -> dict[str, Any]:
     def broker() -> None:
         with celery.connection_for_write() as conn:
@@ -45,4 +60,10 @@ def check_system(celery: Celery, *, tracking_uri: str, model_name: str, ping_tim
     # Pinging workers needs the broker; skip it rather than wait for a second timeout.
     checks["inference_worker"] = (_check(workers) if checks["broker"]["ok"]
                                   else {"ok": False, "error": "broker unreachable"})
-    return {"status": "ok" if all(c["ok"] for c in checks.values()) else "unavailable", "checks": checks}
+    report: dict[str, Any] = {"status": "ok" if all(c["ok"] for c in checks.values()) else "unavailable",
+                              "checks": checks, "warnings": []}
+    if checks["result_backend"]["ok"]:
+        warning = redis_eviction_warning(celery.backend.client)
+        if warning:
+            report["warnings"].append(warning)
+    return report

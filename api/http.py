@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import redis
-from flask import request, url_for
-from werkzeug.exceptions import BadRequest
+from flask import Flask, g, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from api.gateway import TaskGateway
 from api.state import api_state
 from geulpi_tasks.errors import InvalidInput
+from geulpi_tasks.json_documents import parse_json_document
 from geulpi_tasks.settings import Settings
+
+_UNREAD = object()
 
 
 def settings() -> Settings:
@@ -27,16 +30,52 @@ def redis_client(needed_for: str) -> redis.Redis:
     return api_state().redis(needed_for)
 
 
+def _parsed_body() -> Any:
+    """The body parsed once per request (cached in ``g``): the document, or the InvalidInput it raised."""
+    cached = g.get("geulpi_body", _UNREAD)
+    if cached is _UNREAD:
+        data = request.get_data(cache=True)
+        if not data:
+            cached = InvalidInput("The request body must be a JSON document.", field="body", code="invalid_json")
+        else:
+            try:
+                cached = parse_json_document(data)
+            except InvalidInput as err:
+                cached = err
+        g.geulpi_body = cached
+    return cached
+
+
 def json_body() -> Any:
-    """The request's JSON document; a missing or malformed body is a 400 naming 'body'."""
-    data = request.get_data(cache=True)
-    if not data:
-        raise InvalidInput("The request body must be a JSON document.", field="body", code="invalid_json")
+    """The request's JSON document; a missing or malformed body is a 400 naming 'body', a document nested too
+    deep, with a huge key or a number beyond float range a 400 naming the problem (``parse_json_document``)."""
+    body = _parsed_body()
+    if isinstance(body, InvalidInput):
+        raise body
+    return body
+
+
+def body_if_valid() -> Any:
+    """The parsed JSON body, or None when there is none or it is not acceptable (never raises)."""
     try:
-        return request.get_json(force=True, silent=False)
-    except BadRequest as err:
-        raise InvalidInput(f"The request body is not valid JSON: {getattr(err, 'description', err)}",
-                           field="body", code="invalid_json") from err
+        body = _parsed_body()
+    except HTTPException:  # e.g. 413: the body was too large to read
+        return None
+    return None if isinstance(body, InvalidInput) else body
+
+
+def register_body_check(app: Flask) -> None:
+    """Every endpoint, whether it reads a body or not, refuses a JSON body that is nested too deep, has a huge key
+    or a number beyond float range (a 400 naming it) before its handler runs; it runs after the API-key check, so
+    a caller without a key never gets its body parsed. Bodies that are not JSON at all are left to the handler."""
+
+    @app.before_request
+    def _check_body() -> None:
+        if not request.content_length and not request.headers.get("Transfer-Encoding"):
+            return
+        body = _parsed_body()
+        if isinstance(body, InvalidInput) and body.code != "invalid_json":
+            raise body
 
 
 def wants_async() -> bool:
@@ -53,8 +92,10 @@ def accepted(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     return {"taskId": task_id, "state": "PENDING", "statusUrl": location}, 202, {"Location": location}
 
 
-def dispatch(task_name: str, args: list[Any]) -> Any:
-    """Run a task and answer with its result, or accept it (202 + Location) when the caller asked for async."""
+def dispatch(task_name: str, args: list[Any], *, users: Iterable[str | None] = ()) -> Any:
+    """Run a task and answer with its result, or accept it (202 + Location) when the caller asked for async.
+    ``users``: the user ids the arguments name (erasing one of them then finds the task's result)."""
+    named = [str(u) for u in users if u is not None]
     if wants_async():
-        return accepted(gateway().submit(task_name, args))
-    return gateway().run(task_name, args, timeout=settings().sync_timeout_s)
+        return accepted(gateway().submit(task_name, args, users=named))
+    return gateway().run(task_name, args, timeout=settings().sync_timeout_s, users=named)

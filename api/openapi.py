@@ -25,7 +25,8 @@ _ERROR_HEADERS: dict[int, dict[str, Any]] = {
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "Invalid input (the field is named in details.field)", 401: "API key missing or not valid",
+    text = {400: "Invalid input (the field is named in details.field; any body nested over 32 levels, with a key "
+                 "over 256 characters or a number beyond float range is refused on every endpoint)", 401: "API key missing or not valid",
             404: "Not found", 409: "Conflict with the current state", 413: "Body too large",
             422: "Values that contradict each other", 503: "A dependency is unavailable", 504: "No worker answered in time"}
     return {str(c): {"description": text[c], **({"headers": _ERROR_HEADERS[c]} if c in _ERROR_HEADERS else {}),
@@ -36,6 +37,8 @@ def _errors(*codes: int) -> dict[str, Any]:
 _OPEN_OPERATIONS = frozenset({"health", "openapi", "monitoringMetrics"})
 _CLASSIFY_OPERATIONS = frozenset({"classifyEvent", "classifyEventV1", "classifyEvents", "analyzeBalance",
                                   "optimizeSchedule", "detectPatterns", "analyzeBurnout", "postFeedback"})
+# Reads that always need a key, whatever GEULPI_AUTH_READS says (api/auth.py PRIVATE_ENDPOINTS).
+_PRIVATE_OPERATIONS = frozenset({"readAudit"})
 _LOCATION = {"Location": {"required": True, "schema": {"type": "string"}, "description": "Where to poll"}}
 
 
@@ -48,9 +51,12 @@ def _with_security_and_locations(paths: dict[str, Any]) -> dict[str, Any]:
             for status, response in operation["responses"].items():
                 if status == "202" or (status == "201" and operation["operationId"] == "createAlertRule"):
                     response["headers"] = _LOCATION
+            # Any endpoint refuses a JSON body nested too deep, with a huge key or a number beyond float range.
+            operation["responses"].setdefault("400", _errors(400)["400"])
             if operation["operationId"] in _OPEN_OPERATIONS:
                 continue
-            required = method not in ("get", "head") and operation["operationId"] not in _CLASSIFY_OPERATIONS
+            required = ((method not in ("get", "head") and operation["operationId"] not in _CLASSIFY_OPERATIONS)
+                        or operation["operationId"] in _PRIVATE_OPERATIONS)
             operation["security"] = [{"apiKey": []}] if required else [{}, {"apiKey": []}]
             operation["responses"].update(_errors(401))
     return paths
@@ -373,6 +379,41 @@ def openapi_document() -> dict[str, Any]:
                               **_errors(404, 503)}}},
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                       "responses": {"200": {"description": "OpenAPI document", **_json({"type": "object"})}}}},
+            "/users/{user_id}/data": {"delete": {
+                "summary": "Erase a user's data from every store (feedback, cached events, task results, indexes); "
+                           "lists model versions trained on it",
+                "operationId": "eraseUserData",
+                "parameters": [{"name": "user_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
+                "responses": {"200": {"description": "What was removed per store", **_json({
+                    "type": "object", "required": ["userId", "removed", "modelVersionsTrainedOnUser"], "properties": {
+                        "userId": {"type": "string"},
+                        "removed": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "keptAnonymous": {"type": "object"},
+                        "modelVersionsTrainedOnUser": {"type": "array", "items": {
+                            "type": "object", "properties": {"model": {"type": "string"},
+                                                             "version": {"type": "string"}}}},
+                        "retraining": {"type": "string"}}})},
+                              **_errors(400, 503)}}},
+            "/audit": {"get": {
+                "summary": "Audit trail of mutating calls (API and CLI), oldest first; always needs an API key",
+                "operationId": "readAudit",
+                "parameters": [
+                    {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
+                     "description": "Epoch seconds or ISO 8601 time"},
+                    {"name": "action", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100},
+                     "description": "Exact action (models.promote) or its prefix (models)"},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                "responses": {"200": {"description": "Entries", **_json({
+                    "type": "object", "required": ["entries", "count"], "properties": {
+                        "count": {"type": "integer"},
+                        "entries": {"type": "array", "items": {"type": "object", "properties": {
+                            "id": {"type": "string"}, "at": {"type": "number"}, "actor": {"type": "string"},
+                            "action": {"type": "string"}, "target": {"type": "string"},
+                            "outcome": {"type": "string"}, "source": {"type": "string"},
+                            "status": {"type": ["integer", "null"]}}}}}})},
+                              **_errors(400, 503)}}},
             "/experiments/create": {"post": {
                 "summary": "Start an A/B experiment between registered versions of a model (one running per model)",
                 "operationId": "createExperiment",
@@ -588,7 +629,9 @@ def openapi_document() -> dict[str, Any]:
                 "ready": {"type": "boolean"}, "result": {}, "progress": {"type": "object"},
                 "error": {"type": "object"}}},
             "Health": {"type": "object", "required": ["status", "checks"], "properties": {
-                "status": {"type": "string"}, "checks": {"type": "object"}}},
+                "status": {"type": "string"}, "checks": {"type": "object"},
+                "warnings": {"type": "array", "items": {"type": "string"},
+                             "description": "e.g. an evicting Redis maxmemory-policy"}}},
             **_LIFECYCLE_SCHEMAS,
             **_TRAINING_SCHEMAS,
             "AlertRule": {"type": "object", "required": ["name", "metric_name", "condition", "threshold"],

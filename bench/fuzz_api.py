@@ -12,6 +12,10 @@ Three passes: every operation but training (positive and negative data; examples
 job (no training worker runs here, so even a wrongly accepted job would only wait in the queue); and every operation
 without the API key (mutating calls must answer the documented 401).
 
+Then the hostile-body probes (``probe_hostile_bodies``): every documented operation gets a JSON body nested 100 000
+levels deep, one with a 100 000-character key and one with a number beyond float range; each must answer 400 with
+the error code naming the problem (``json_too_deep``, ``json_key_too_long``, ``number_out_of_range``), never 5xx.
+
 Prints the number of cases, the count per status code and per operation, and every failure schemathesis found.
 Exit status 0 only when there were none.
 
@@ -152,6 +156,51 @@ def fuzz_all(base_url: str, *, max_examples: int, seed: int, api_key: str | None
     ]
 
 
+# name -> (body, the error code that must name the problem)
+HOSTILE_BODIES: dict[str, tuple[bytes, str]] = {
+    "deep nesting": (b'{"title": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "json_too_deep"),
+    "long key": (b'{"' + b"k" * 100_000 + b'": 1, "title": "x"}', "json_key_too_long"),
+    "number beyond float range": (b'{"title": "x", "startTime": 1e999, "duration_hours": 1' + b"0" * 400 + b"}",
+                                  "number_out_of_range"),
+}
+
+
+@dataclasses.dataclass
+class ProbeReport:
+    """Every (operation, probe): the status and error code it got; ``failures`` lists the wrong ones."""
+
+    results: list[tuple[str, str, int, str]]
+
+    @property
+    def failures(self) -> list[str]:
+        expected = {name: code for name, (_, code) in HOSTILE_BODIES.items()}
+        return [f"{operation} / {probe}: {status} {code}" for operation, probe, status, code in self.results
+                if status != 400 or code != expected[probe]]
+
+    @property
+    def server_errors(self) -> int:
+        return sum(1 for _, _, status, _ in self.results if status >= 500)
+
+
+def probe_hostile_bodies(base_url: str, *, api_key: str | None) -> ProbeReport:
+    """Send each hostile body to every documented operation (path parameters filled with a dummy value)."""
+    paths = requests.get(f"{base_url}/openapi.json", timeout=30).json()["paths"]
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {api_key}"} if api_key else {})}
+    results = []
+    with requests.Session() as session:
+        for path, operations in sorted(paths.items()):
+            url = base_url + re.sub(r"\{[^}]+\}", "probe", path)
+            for method in operations:
+                for probe, (body, _code) in HOSTILE_BODIES.items():
+                    response = session.request(method.upper(), url, data=body, headers=headers, timeout=60)
+                    try:
+                        code = str(response.json()["error"]["code"])
+                    except (ValueError, KeyError, TypeError):
+                        code = "-"
+                    results.append((f"{method.upper()} {path}", probe, response.status_code, code))
+    return ProbeReport(results)
+
+
 def _wait_http(url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     last = "no answer"
@@ -230,16 +279,21 @@ def main() -> None:
         fuzz_started = time.monotonic()
         reports = fuzz_all(base_url, max_examples=args.max_examples, seed=args.seed, api_key=api_key,
                            workers=args.workers, report_dir=tmp / "reports")
+        probes = probe_hostile_bodies(base_url, api_key=api_key)
         elapsed = time.monotonic() - fuzz_started
         for title, report in reports:
             _print_report(title, report)
+        print(f"\n== hostile bodies: {len(probes.results)} probes, {probes.server_errors} x 5xx, "
+              f"{len(probes.failures)} failures")
+        for failure in probes.failures:
+            print(f"     - {failure}")
         total: collections.Counter[int] = collections.Counter()
         for _, report in reports:
             total.update(report.by_status)
-        failures = sum(len(r.failures) for _, r in reports)
+        failures = sum(len(r.failures) for _, r in reports) + len(probes.failures)
         print(f"\nTOTAL: {sum(total.values())} cases in {elapsed:.0f} s; "
               + ", ".join(f"{s}: {n}" for s, n in sorted(total.items()))
-              + f"; 5xx: {sum(r.server_errors for _, r in reports)}; failures: {failures}")
+              + f"; 5xx: {sum(r.server_errors for _, r in reports) + probes.server_errors}; failures: {failures}")
         api_log = (logs / "api.log").read_text(errors="replace")
         tracebacks = api_log.count("Traceback")
         print(f"API log: {tracebacks} tracebacks")

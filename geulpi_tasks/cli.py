@@ -1,7 +1,9 @@
 """``geulpi models list|train|promote|rollback|compare``: the model lifecycle from a terminal, through the same domain
-functions as the API; ``geulpi simulate ...`` runs the traffic simulator (geulpi_tasks.tools.simulation).
+functions as the API; ``geulpi backup PATH`` / ``geulpi restore PATH``: the registry and the durable Redis state in
+one archive; ``geulpi simulate ...`` runs the traffic simulator (geulpi_tasks.tools.simulation).
 Run as ``python -m geulpi_tasks.cli models ...``; prints JSON; exit code 0 on success, 2 for a bad request
-(unknown version, stage, ...), 1 when a dependency is unavailable.
+(unknown version, stage, ...), 1 when a dependency is unavailable. Every command that changes something leaves an
+audit entry with the local user as actor.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import argparse
 import json
 import sys
 import uuid
+from pathlib import Path
 from typing import Any, Sequence
 
 import redis
 
-from geulpi_tasks.errors import GeulpiError, InvalidInput, NotFound
+from geulpi_tasks import backup
+from geulpi_tasks.errors import Conflict, GeulpiError, InvalidInput, NotFound
 from geulpi_tasks.feedback import list_feedback_rows
+from geulpi_tasks.privacy.audit import AuditEntry, local_actor, record_audit
 from geulpi_tasks.registry import lifecycle
 from geulpi_tasks.registry.compare import compare_versions
 from geulpi_tasks.registry.gates import PromotionGates
@@ -29,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     areas = parser.add_subparsers(dest="area", required=True)
     areas.add_parser("simulate", add_help=False,
                      help="Drive a running system with labelled traffic (geulpi simulate --help).")
+    saving = areas.add_parser("backup", help="Write the registry, its artifacts and the durable Redis state to PATH.")
+    saving.add_argument("path", type=Path)
+    loading = areas.add_parser("restore", help="Bring a backup archive back into empty stores.")
+    loading.add_argument("path", type=Path)
     models = areas.add_parser("models", help="Registered model versions and stages.")
     commands = models.add_subparsers(dest="command", required=True)
 
@@ -64,11 +73,19 @@ def _parser() -> argparse.ArgumentParser:
 def _feedback_rows(settings: Settings) -> list[dict[str, Any]]:
     if settings.disable_redis:
         return []
-    return list_feedback_rows(redis.Redis.from_url(settings.redis_url), settings.key_prefix)
+    return list_feedback_rows(_redis(settings), settings.key_prefix)
+
+
+def _redis(settings: Settings) -> redis.Redis:
+    return redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2.0, socket_timeout=30.0)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> Any:
     uri = settings.effective_tracking_uri
+    if args.area in ("backup", "restore"):
+        run = backup.backup if args.area == "backup" else backup.restore
+        return run(args.path, redis_client=_redis(settings), key_prefix=settings.key_prefix, tracking_uri=uri,
+                   artifact_root=settings.artifact_root)
     name = lifecycle.check_model_name(getattr(args, "name", None) or settings.model_name)
     if args.command == "list":
         return lifecycle.list_versions(uri, name)
@@ -105,14 +122,37 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None)
     settings = settings or Settings.from_env()
     try:
         result = _run(args, settings)
-    except (InvalidInput, NotFound) as err:
+    except (InvalidInput, NotFound, Conflict) as err:
+        _audit(args, settings, err.code)
         print(json.dumps({"error": err.to_dict()}, ensure_ascii=False), file=sys.stderr)
         return 2
     except GeulpiError as err:
+        _audit(args, settings, err.code)
         print(json.dumps({"error": err.to_dict()}, ensure_ascii=False), file=sys.stderr)
         return 1
+    _audit(args, settings, "ok")
     print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     return 0
+
+
+def _audit(args: argparse.Namespace, settings: Settings, outcome: str) -> None:
+    """One audit entry per mutating command (not ``models list``), with the local user as actor."""
+    if args.area == "models" and args.command == "list":
+        return
+    action = args.area if args.area != "models" else f"models.{args.command}"
+    name = getattr(args, "name", None) or settings.model_name
+    target = {"backup": str(getattr(args, "path", "")), "restore": str(getattr(args, "path", "")),
+              "models.promote": f"{name}:{getattr(args, 'version', '?')}->{getattr(args, 'stage', '?')}",
+              "models.compare": f"{name}:{getattr(args, 'version_a', '?')}~{getattr(args, 'version_b', '?')}",
+              "models.train": getattr(args, "model_type", name)}.get(action, name)
+    if settings.disable_redis:
+        return
+    try:
+        record_audit(_redis(settings), settings.key_prefix,
+                     AuditEntry(actor=local_actor(), action=action, target=target, outcome=outcome, source="cli"),
+                     max_age_s=settings.audit_max_age_s)
+    except GeulpiError as err:
+        print(json.dumps({"warning": f"audit entry lost: {err.message}"}), file=sys.stderr)
 
 
 if __name__ == "__main__":

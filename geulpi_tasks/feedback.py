@@ -5,6 +5,7 @@ Keys (all under ``<key_prefix>:feedback:``):
   record; a second correction of the same event replaces the first. No TTL: feedback is training data.
 - ``recent:event:<eventId>`` / ``recent:request:<requestId>``: the wire form of a recently classified event and
   what the model answered, kept ``ttl_s`` so feedback can name an event by id instead of sending it again.
+- ``by_user:<userId>``: set of the ``recent:*`` keys whose event named that user (same TTL), so erasure finds them.
 
 The request id of a single classification is its task id (the ``taskId`` of a 202 answer); the i-th event of a
 batch is ``<taskId>:<i>``.
@@ -16,7 +17,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, InvalidInput, InvalidValue, NotFound, Unavailable
 from geulpi_tasks.experiments.store import record_feedback_outcome as record_variant_outcome
@@ -54,6 +55,11 @@ def remember_classified(redis_client: Any, key_prefix: str,
             keys.append(feedback_key(key_prefix, "recent", "request", request_id))
         for key in keys:
             pipe.set(key, record, ex=ttl_s)
+        user_id = event_wire.get("userId")
+        if user_id is not None and keys:
+            index = feedback_key(key_prefix, "by_user", str(user_id))
+            pipe.sadd(index, *keys)
+            pipe.expire(index, ttl_s)
         written += len(keys)
     if written:
         pipe.execute()
@@ -159,11 +165,15 @@ def list_feedback(redis_client: Any, key_prefix: str) -> list[dict[str, Any]]:
     return sorted(records, key=lambda r: (r.get("receivedAt", 0.0), r.get("feedbackId", "")))
 
 
-def list_feedback_rows(redis_client: Any, key_prefix: str) -> list[dict[str, Any]]:
+def list_feedback_rows(redis_client: Any, key_prefix: str,
+                       keep: Callable[[Mapping[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
     """The corrections as labelled training rows: the event's fields + ``category`` (+ ``priority`` when given),
-    the same shape as the generator's events, so they can be appended to a training set."""
+    the same shape as the generator's events, so they can be appended to a training set. ``keep`` filters the
+    full records first (training uses it to skip erased users' data)."""
     rows = []
     for record in list_feedback(redis_client, key_prefix):
+        if keep is not None and not keep(record):
+            continue
         row = dict(record["event"])
         row["category"] = record["category"]
         if record.get("priority"):
@@ -182,3 +192,33 @@ def feedback_summary(redis_client: Any, key_prefix: str) -> dict[str, Any]:
     return {"count": len(records), "withPrediction": len(known),
             "onlineAccuracy": (agreed / len(known)) if known else None,
             "perCategory": dict(sorted(Counter(r["category"] for r in records).items()))}
+
+
+def record_user(record: Mapping[str, Any]) -> str | None:
+    """The user a stored correction (or cached classification) belongs to, when its event named one."""
+    event = record.get("event") or {}
+    user = event.get("userId") if isinstance(event, Mapping) else None
+    return str(user) if user is not None else None
+
+
+def delete_user_feedback(redis_client: Any, key_prefix: str, user_id: str) -> dict[str, int]:
+    """Delete every stored correction and every cached classification of ``user_id``.
+
+    Returns ``{"rows": n, "cachedEvents": m}``. Raises Unavailable when Redis does not answer."""
+    try:
+        rows_key = feedback_key(key_prefix, "rows")
+        doomed = [field for field, raw in redis_client.hscan_iter(rows_key, count=1000)
+                  if record_user(json.loads(raw)) == user_id]
+        rows = int(redis_client.hdel(rows_key, *doomed)) if doomed else 0
+        index = feedback_key(key_prefix, "by_user", user_id)
+        cached = 0
+        for key in redis_client.smembers(index):
+            raw = redis_client.get(key)
+            # The key may since name another user's event (an eventId reused): delete only this user's.
+            if raw is not None and record_user(json.loads(raw)) == user_id:
+                cached += int(redis_client.delete(key))
+        redis_client.delete(index)
+    except REDIS_OUTAGE_ERRORS as err:
+        raise Unavailable("Redis is unreachable; the user's feedback was not erased. Retry shortly.",
+                          details={"dependency": "redis"}) from err
+    return {"rows": rows, "cachedEvents": cached}

@@ -121,6 +121,19 @@ class Settings:
     flower_basic_auth: str = field(default="", repr=False)
     # Client side: the key the traffic simulator sends as "Authorization: Bearer" (the API checks api_keys).
     client_api_key: str = field(default="", repr=False)
+    # Security: interface the API listens on (scripts/start); 0.0.0.0 exposes it to the network.
+    api_host: str = "127.0.0.1"
+    # Privacy: secret of the keyed hash that stands for event text in Flower and task events; empty = derived
+    # from GEULPI_API_KEYS (every process of a deployment shares those), so the same text gets the same hash.
+    redaction_key: str = field(default="", repr=False)
+    # Privacy: show full task arguments and results in Flower, task events and worker logs (debugging only).
+    flower_full_args: bool = False
+    # Privacy: a classification or analysis result is deleted this long after the API read it (seconds).
+    classify_result_ttl_s: int = 300
+    # Privacy: results of jobs people poll (training, compare) and unread results are kept this long (seconds).
+    job_result_ttl_s: int = 24 * 3600
+    # Audit: entries of the audit stream older than this are trimmed (seconds).
+    audit_max_age_s: int = 90 * 24 * 3600
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -249,4 +262,14 @@ ENVIRONMENT: dict[str, tuple[str, str, str]] = {
                           "Flower's user:password basic auth (read by Flower itself)."),
     "GEULPI_API_KEY": ("client_api_key", "",
                        "Key the traffic simulator sends as Bearer (client side; else <data_dir>/api-key)."),
+    "GEULPI_API_HOST": ("api_host", "127.0.0.1", "Interface the API binds to in scripts/start (0.0.0.0: the network)."),
+    "GEULPI_REDACTION_KEY": ("redaction_key", "(derived from GEULPI_API_KEYS)",
+                             "Secret of the keyed hash shown instead of event text in Flower and task events."),
+    "GEULPI_FLOWER_FULL_ARGS": ("flower_full_args", "false",
+                                "true: Flower, task events and worker logs show full arguments and results (debug)."),
+    "GEULPI_CLASSIFY_RESULT_TTL": ("classify_result_ttl_s", "300",
+                                   "Seconds a classification/analysis result is kept after the API read it."),
+    "GEULPI_JOB_RESULT_TTL": ("job_result_ttl_s", "86400",
+                              "Seconds results of polled jobs (training, compare) and unread results are kept."),
+    "GEULPI_AUDIT_MAX_AGE": ("audit_max_age_s", "7776000", "Seconds an audit entry is kept (90 days)."),
 }

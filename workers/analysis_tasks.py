@@ -14,6 +14,7 @@ from geulpi_tasks.analyses.categorize import count_uncategorized, fill_categorie
 from workers import process_state
 from workers.celery_app import app, settings_of
 from workers.domain_errors import domain_errors
+from workers.private_results import PrivateResultRequest
 from workers.task_names import ANALYZE_BALANCE, ANALYZE_BURNOUT, DETECT_PATTERNS, OPTIMIZE_SCHEDULE
 
 
@@ -29,25 +30,25 @@ def _analyze(payload: Any, parse: Callable[[Any], Any], analyze: Callable[[Any],
     return {**analyze(request), **model_fields}
 
 
-@app.task(name=ANALYZE_BALANCE)
+@app.task(name=ANALYZE_BALANCE, Request=PrivateResultRequest)
 @domain_errors
 def analyze_balance(payload: dict[str, Any]) -> dict[str, Any]:
     return _analyze(payload, analyses.parse_balance_request, analyses.analyze_balance)
 
 
-@app.task(name=OPTIMIZE_SCHEDULE)
+@app.task(name=OPTIMIZE_SCHEDULE, Request=PrivateResultRequest)
 @domain_errors
 def optimize_schedule(payload: dict[str, Any]) -> dict[str, Any]:
     return _analyze(payload, analyses.parse_schedule_request, analyses.analyze_schedule)
 
 
-@app.task(name=DETECT_PATTERNS)
+@app.task(name=DETECT_PATTERNS, Request=PrivateResultRequest)
 @domain_errors
 def detect_patterns(payload: dict[str, Any]) -> dict[str, Any]:
     return _analyze(payload, analyses.parse_patterns_request, analyses.analyze_patterns)
 
 
-@app.task(name=ANALYZE_BURNOUT)
+@app.task(name=ANALYZE_BURNOUT, Request=PrivateResultRequest)
 @domain_errors
 def analyze_burnout(payload: dict[str, Any]) -> dict[str, Any]:
     return _analyze(payload, analyses.parse_burnout_request, analyses.analyze_burnout)

@@ -13,6 +13,7 @@ from geulpi_tasks.schemas import parse_event, parse_events
 from workers import process_state
 from workers.celery_app import app, settings_of
 from workers.domain_errors import domain_errors
+from workers.private_results import PrivateResultRequest
 from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS, INFERENCE_PING
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def ping() -> str:
     return "pong"
 
 
-@app.task(name=CLASSIFY_EVENT, bind=True)
+@app.task(name=CLASSIFY_EVENT, bind=True, Request=PrivateResultRequest)
 @domain_errors
 def classify_event(self: Any, event: dict[str, Any]) -> dict[str, Any]:
     parsed = parse_event(event)
@@ -33,7 +34,7 @@ def classify_event(self: Any, event: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@app.task(name=CLASSIFY_EVENTS, bind=True)
+@app.task(name=CLASSIFY_EVENTS, bind=True, Request=PrivateResultRequest)
 @domain_errors
 def classify_events(self: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
     settings = settings_of(app)

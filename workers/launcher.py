@@ -39,10 +39,10 @@ def process_table(settings: Settings, python: str) -> dict[str, str]:
     """Name -> command of every long-running process (the Procfile, in code)."""
     bin_dir = Path(python).parent
     if settings.disable_redis:
-        return {"api": f"{bin_dir / 'gunicorn'} -b 0.0.0.0:{settings.api_port} -w 1 -k gthread --threads 4 "
+        return {"api": f"{bin_dir / 'gunicorn'} -b {settings.api_host}:{settings.api_port} -w 1 -k gthread --threads 4 "
                        "--timeout 120 'api:wsgi_app()'"}
     return {
-        "api": f"{bin_dir / 'gunicorn'} -b 0.0.0.0:{settings.api_port} -w 2 -k gthread --threads 8 "
+        "api": f"{bin_dir / 'gunicorn'} -b {settings.api_host}:{settings.api_port} -w 2 -k gthread --threads 8 "
                "--timeout 60 'api:wsgi_app()'",
         "inference": f"{python} -m workers.inference",
         "training": f"{python} -m workers.training",
@@ -120,7 +120,8 @@ def main() -> int:
         env.update(secret_env)
         for name, cmd in process_table(settings, sys.executable).items():
             manager.add_process(name, cmd, env=process_env(name, env))
-        print(f"\n  API       http://127.0.0.1:{settings.api_port}  (health: /health, docs: /openapi.json)")
+        print(f"\n  API       http://{settings.api_host}:{settings.api_port}  (health: /health, docs: /openapi.json; "
+              "GEULPI_API_HOST=0.0.0.0 exposes it to the network)")
         if not settings.disable_redis:
             print(f"  Flower    http://127.0.0.1:{settings.flower_port}")
         print("\n".join(secret_lines))

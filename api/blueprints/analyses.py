@@ -24,8 +24,8 @@ bp = Blueprint("analyses", __name__)
 
 def _enqueue(task_name: str, parse: Callable[[Any], Any]) -> Any:
     body = json_body()
-    parse(body)
-    return dispatch(task_name, [body])
+    parsed = parse(body)
+    return dispatch(task_name, [body], users=[parsed.user_id])
 
 
 @bp.post("/analyze-balance")

@@ -17,7 +17,7 @@ bp = Blueprint("classify", __name__)
 @bp.post("/classify-event")
 def classify_event() -> Any:
     event = parse_event(json_body())
-    return dispatch(CLASSIFY_EVENT, [event_to_wire(event)])
+    return dispatch(CLASSIFY_EVENT, [event_to_wire(event)], users=[event.user_id])
 
 
 @bp.post("/v2/classify-events")
@@ -25,4 +25,4 @@ def classify_events() -> Any:
     body = json_body()
     raw = body.get("events") if isinstance(body, dict) else body
     events = parse_events(raw, max_count=settings().max_batch_size)
-    return dispatch(CLASSIFY_EVENTS, [events_to_wire(events)])
+    return dispatch(CLASSIFY_EVENTS, [events_to_wire(events)], users=[e.user_id for e in events])

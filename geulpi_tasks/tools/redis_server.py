@@ -77,6 +77,8 @@ def start_redis_server(port: int, data_dir: Path, *, appendonly: bool = True, pa
     data_dir.mkdir(parents=True, exist_ok=True)
     args = [redis_binary(), "--bind", "127.0.0.1", "--dir", str(data_dir.resolve()),
             "--appendonly", "yes" if appendonly else "no", "--save", "", "--daemonize", "no",
+            # An evicting Redis silently drops queued jobs and durable state under memory pressure.
+            "--maxmemory-policy", "noeviction",
             "--logfile", str((log_file or data_dir / "redis.log").resolve())]
     if tls is None:
         args += ["--port", str(port)]

@@ -10,6 +10,7 @@ from geulpi_tasks.data.labelled_sets import SetRole, load_rows, split_dev
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.feedback import list_feedback_rows
 from geulpi_tasks.models.event_classifier import data_fingerprint
+from geulpi_tasks.privacy.erasure import erased_before
 from geulpi_tasks.training.request import TrainingRequest
 
 # How much one row counts in fitting, against a generated row's 1: a hand-labelled realistic row, and a user's
@@ -29,6 +30,8 @@ class TrainingRows:
     info: dict[str, Any] = field(default_factory=dict)
     realistic_holdout: list[dict] = field(default_factory=list)
     feedback_holdout: list[dict] = field(default_factory=list)
+    # Users whose feedback is in the training split (recorded against the version, listed when one is erased).
+    feedback_users: set[str] = field(default_factory=set)
 
     def fingerprints(self, label: str) -> dict[str, Any]:
         """Row counts and a content hash of each split, plus where the data came from."""
@@ -61,18 +64,24 @@ def load_training_rows(request: TrainingRequest, *, redis_client: Any, key_prefi
         info["realistic_rows"] = len(fit)
         info["realistic_holdout_rows"] = len(realistic_holdout)
     feedback_holdout: list[dict] = []
+    users: set[str] = set()
     if request.include_feedback:
-        feedback = [r for r in list_feedback_rows(redis_client, key_prefix) if r.get(label) in request.classes]
+        # Feedback of erased users received before their erasure never comes back (e.g. from a restored backup).
+        keep = erased_before(redis_client, key_prefix)
+        feedback = [r for r in list_feedback_rows(redis_client, key_prefix, keep=keep)
+                    if r.get(label) in request.classes]
         # The same stable split as the dev sets: a share of corrections is kept to judge the candidate with.
         fit_feedback, feedback_holdout = split_dev(feedback)
         train = train + [{**r, "source": "feedback", "weight": FEEDBACK_WEIGHT} for r in fit_feedback]
         info["feedback_rows"] = len(fit_feedback)
         info["feedback_holdout_rows"] = len(feedback_holdout)
+        # Held-out corrections judged this version, so their users count as well.
+        users = {str(r["userId"]) for r in feedback if r.get("userId") is not None}
     for name, part in (("train", train), ("validation", val), ("test", test)):
         if len({r[label] for r in part}) < 2:
             raise InvalidInput(f"The {name} split has fewer than two labels; send more varied training data.",
                                field="training_data")
-    return TrainingRows(train, val, test, info, realistic_holdout, feedback_holdout)
+    return TrainingRows(train, val, test, info, realistic_holdout, feedback_holdout, users)
 
 
 def _unkey(rows: list[dict]) -> list[dict]:

@@ -17,6 +17,7 @@ import redis
 from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION
 from geulpi_tasks.models.event_classifier import TextParams, TrainedClassifier
 from geulpi_tasks.models.onnx_export import stage2_family
+from geulpi_tasks.privacy.erasure import record_trained_on
 from geulpi_tasks.training.context import JobContext, Progress, SpawnHelpers
 from geulpi_tasks.training.data import TrainingRows, load_training_rows
 from geulpi_tasks.training.keys import job_key
@@ -91,6 +92,7 @@ def _train(req: TrainingRequest, ctx: JobContext, state: JobState, attempt: int)
     candidate = _candidate(req, ctx, text, rows, stage2, chosen_params, search, compression)
     ref, semver, scalar = register_candidate(req, candidate, rows, ctx, started=started)
     state.mark_registered(ref.version)
+    record_trained_on(ctx.redis, ctx.key_prefix, rows.feedback_users, req.model_type, ref.version)
     result: dict[str, Any] = {
         "jobId": ctx.job_id, "model_name": req.model_type, "version": ref.version, "semver": semver,
         "run_id": ref.run_id, "metrics": candidate.metrics, "search": jsonable(_short_search(search)),

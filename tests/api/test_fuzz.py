@@ -82,7 +82,8 @@ def test_openapi_security_matches_the_api_key_policy(api_app, client):
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             operation = paths[path][method.lower()]
             access = access_for(rule.endpoint, method)
-            expected = {Access.OPEN: None, Access.MUTATE: [{"apiKey": []}]}.get(access, [{}, {"apiKey": []}])
+            expected = {Access.OPEN: None, Access.MUTATE: [{"apiKey": []}], Access.PRIVATE: [{"apiKey": []}]}.get(
+                access, [{}, {"apiKey": []}])
             assert operation.get("security") == expected, (method, path, access)
             assert ("401" in operation["responses"]) == (access is not Access.OPEN), (method, path)
             checked += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -162,7 +163,12 @@ def test_flower_shows_workers_queues_tasks_and_training_progress(flower_stack, c
     classified = flower.wait_until("classify task", lambda: (
         (info := _task_info(flower, single.json["requestId"])) and info["state"] == "SUCCESS" and info), timeout=10)
     assert classified["name"] == CLASSIFY_EVENT and classified["worker"] == names["inference"]
-    assert json.loads(classified["args"])[0]["title"] == "Team standup meeting"
+    # Event text shows as its length and a keyed hash; the result as its size only.
+    shown = json.loads(classified["args"])[0]
+    assert re.fullmatch(r"<20 chars #[0-9a-f]{10}>", shown["title"]), shown
+    assert shown["startTime"] == "2024-01-22T09:00:00"
+    assert "standup" not in json.dumps(classified).lower() and "meeting" not in json.dumps(classified).lower()
+    assert json.loads(classified["result"])["redacted"] is True
     assert json.loads(classified["kwargs"]) == {}
     listed = flower.wait_until("batch task listed", lambda: {
         task_id: task for task_id, task in (flower.get(f"/api/tasks?taskname={CLASSIFY_EVENTS}")[1] or {}).items()
@@ -170,7 +176,12 @@ def test_flower_shows_workers_queues_tasks_and_training_progress(flower_stack, c
     (batch_task,) = listed.values()
     batch_args = json.loads(batch_task["args"])  # 40 events shown as the first 10 and a count, not a wall of text
     assert len(batch_task["args"]) <= 1024 and batch_args[0][-1] == "... 40 items in all"
-    assert batch_args[0][0]["title"] == "주간 회의 0"
+    assert batch_args[0][0]["title"].startswith("<7 chars #") and "회의" not in batch_task["args"]
+    # The same text gets the same token: two tasks carrying one title can still be recognised.
+    repeat = client.post("/v2/classify-event?async=true", json={
+        "title": "Team standup meeting", "startTime": "2024-01-23T09:00:00", "endTime": "2024-01-23T09:30:00"})
+    again = flower.wait_until("repeat task", lambda: _task_info(flower, repeat.json["taskId"]), timeout=10)
+    assert json.loads(again["args"])[0]["title"] == shown["title"]
 
     watcher.join(timeout=55)
     assert snapshots, "Flower never listed the training job"

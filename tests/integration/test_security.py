@@ -30,13 +30,16 @@ MUTATING = {
     ("POST", "/models/train"), ("POST", "/models/<name>/promote"), ("POST", "/models/<name>/rollback"),
     ("POST", "/models/compare"), ("POST", "/experiments/create"), ("POST", "/experiments/<experiment_id>/stop"),
     ("POST", "/monitoring/alerts/rules"), ("DELETE", "/monitoring/alerts/rules/<name>"),
+    ("DELETE", "/users/<user_id>/data"),
 }
+# Reads that always need a key, whatever GEULPI_AUTH_READS says.
+PRIVATE = {("GET", "/audit")}
 CLASSIFY = {("POST", "/v2/classify-event"), ("POST", "/classify-event"), ("POST", "/v2/classify-events"),
             ("POST", "/analyze-balance"), ("POST", "/optimize-schedule"), ("POST", "/detect-patterns"),
             ("POST", "/analyze-burnout"), ("POST", "/feedback")}
 ALWAYS_OPEN = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/monitoring/metrics")}
 SAMPLE_PATHS = {"<name>": "event_classifier", "<experiment_id>": "nope", "<model_name>": "event_classifier",
-                "<task_id>": "nope"}
+                "<task_id>": "nope", "<user_id>": "nobody"}
 
 
 def _concrete(path: str) -> str:
@@ -70,6 +73,7 @@ def test_every_route_has_the_expected_access_class(api_app):
     assert {r for r, c in classes.items() if c is Access.MUTATE} == MUTATING
     assert {r for r, c in classes.items() if c is Access.CLASSIFY} == CLASSIFY
     assert {r for r, c in classes.items() if c is Access.OPEN} == ALWAYS_OPEN
+    assert {r for r, c in classes.items() if c is Access.PRIVATE} == PRIVATE
     assert all(method == "GET" for (method, _), c in classes.items() if c is Access.READ)
 
 
@@ -188,7 +192,7 @@ def test_openapi_documents_the_bearer_scheme_where_the_server_asks_for_it(api_ap
                 assert not security or {} in security, (method, path)
                 continue
             assert {scheme_name: []} in security, (method, path)
-            assert ({} not in security) == (access is Access.MUTATE), (method, path)
+            assert ({} not in security) == (access in (Access.MUTATE, Access.PRIVATE)), (method, path)
             assert "401" in operation["responses"], (method, path)
 
 

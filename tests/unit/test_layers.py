@@ -13,13 +13,15 @@ from geulpi_tasks.settings import PROJECT_ROOT
 
 # Lowest first. A unit may import its own layer's units and any layer below, never one above.
 LAYERS: list[tuple[str, ...]] = [
-    ("geulpi_tasks.errors", "geulpi_tasks.settings", "geulpi_tasks.schemas", "geulpi_tasks.redis_urls"),
+    ("geulpi_tasks.errors", "geulpi_tasks.settings", "geulpi_tasks.schemas", "geulpi_tasks.redis_urls",
+     "geulpi_tasks.json_documents"),
     ("geulpi_tasks.features", "geulpi_tasks.data"),
     ("geulpi_tasks.models",),
     ("geulpi_tasks.optimization",),
     ("geulpi_tasks.registry",),
     ("geulpi_tasks.monitoring", "geulpi_tasks.experiments", "geulpi_tasks.analyses"),
     ("geulpi_tasks.feedback", "geulpi_tasks.inference"),
+    ("geulpi_tasks.privacy", "geulpi_tasks.backup"),
     ("geulpi_tasks.training",),
     ("geulpi_tasks.tools",),
     ("geulpi_tasks.cli",),
