@@ -198,14 +198,14 @@ car service|oil change|car wash|tire rotation|smog check|DMV appointment|haircut
 laundry|do laundry|pick up dry cleaning|drop off dry cleaning|pick up kids|school pickup|drop kids at school
 {en_kid}'s soccer practice|take {en_kid} to piano|parent-teacher conference|babysitter|walk {pet}
 vet appt for {pet}|clean apartment|clean the bathroom|vacuum|take out trash|recycling day|water plants|meal prep
-cook dinner|call {en_fam}|visit {en_fam}|renew passport|passport photos|post office|mail package
+cook dinner|renew passport|passport photos|post office|mail package
 return Amazon package|pick up package|bank|deposit check|send money to {en_name}|budget & bills|do taxes
 file taxes|insurance renewal|cancel subscription|book flights to {en_city}|pack for {en_city}|plumber coming
 electrician 10-12|internet installation|furniture delivery|IKEA|assemble desk|fix bike|hardware store
 buy gift for {en_name}|order {en_item}|return {en_item}|sell {en_item} on marketplace|garage sale|moving day
 pack boxes|change address|sign lease|apartment viewing|house cleaners|donate clothes|wrap presents
 shopping for {en_item}|phone repair|get keys copied|mow the lawn|gardening|clean out garage|declutter closet
-sort mail|pay parking ticket|jury duty|nap|self care|laundry + ironing|pick up {en_fam} from airport|Target run
+sort mail|pay parking ticket|jury duty|self care|laundry + ironing|pick up {en_fam} from airport|Target run
 renew car registration|pick up {en_item} from store|{en_kid} dentist drop-off|bake for {en_kid}'s school|dog groomer
 """)
 PERSONAL_KO = _t("""
@@ -215,11 +215,11 @@ PERSONAL_KO = _t("""
 대청소|화장실 청소|빨래|빨래 개기|분리수거|음식물 쓰레기 버리기|세차|자동차 정비|엔진오일 교체|타이어 교체
 자동차 보험 갱신|미용실|머리 자르기|염색|네일|세탁소 맡기기|세탁소 찾기|아이 픽업|애들 하원|어린이집 하원
 유치원 상담|학원 데려다주기|{ko_kid} 학원 픽업|강아지 산책|{pet} 산책|{pet} 미용|동물병원 ({pet})|화분 물주기
-반찬 만들기|도시락 싸기|냉장고 정리|옷장 정리|엄마한테 전화|{ko_fam}한테 전화|본가 가기|부모님 댁 방문
+반찬 만들기|도시락 싸기|냉장고 정리|옷장 정리
 선물 사기|{ko_name} 선물 사기|당근 거래|중고거래|쿠팡 반품|인터넷 설치 기사 방문|에어컨 청소|보일러 점검
 가스 점검|정수기 점검|가전 AS|휴대폰 개통|휴대폰 수리|연말정산 서류|종합소득세 신고|자동차세 납부|가계부 정리
-집 보러 가기|전세 계약|부동산 방문|가구 배송|이케아|다이소 가기|올리브영|열쇠 복사|커튼 설치|낮잠
-혼자만의 시간|빨래방|마트 들렀다 오기|명절 선물 준비|제사 준비|김장|성묘|{ko_kid} 준비물 사기|주차 등록
+집 보러 가기|전세 계약|부동산 방문|가구 배송|이케아|다이소 가기|올리브영|열쇠 복사|커튼 설치
+혼자만의 시간|빨래방|마트 들렀다 오기|명절 선물 준비|제사 준비|김장|{ko_kid} 준비물 사기|주차 등록
 """)
 PERSONAL_MIXED = _t("""
 Costco 장보기|laundry 하기|car wash 예약|택배 pickup|Amazon 반품|IKEA 가기|집 cleaning|rent 입금|bank 업무
@@ -277,20 +277,20 @@ playdate|party at {en_name}'s|drinks @ {en_place}|dinner @ {en_place}|{en_food} 
 SOCIAL_KO = _t("""
 저녁 약속|친구랑 저녁|{ko_name:rang} 저녁|{ko_name:rang} 점심 약속|{ko_name:rang} 술|{ko_name:rang} 한잔|술 약속
 한잔|생일 파티|생일파티|{ko_name} 생일|{ko_name} 생일 파티|{ko_name:i} 생일|동창회|고등학교 동창회
-대학 동기 모임|동기 모임|회식|부서 회식|송년회|신년회|소개팅|데이트|{ko_name:rang} 데이트|결혼식
+대학 동기 모임|동기 모임|친구들 송년회|동창 신년회|소개팅|데이트|{ko_name:rang} 데이트|결혼식
 {ko_name} 결혼식|돌잔치|집들이|{ko_name}네 집들이|브런치|{ko_name:rang} 브런치|{ko_food} 먹기|{ko_food} 번개
 {ko_name:rang} {ko_food}|치킨 맥주|번개 모임|모임|계모임|동호회 모임|카페 약속|영화 보기 ({ko_name})
 {ko_name:rang} 영화|콘서트|{ko_band} 콘서트|뮤지컬 관람|노래방|볼링|보드게임 카페|방탈출|파티|홈파티
-크리스마스 파티|연말 모임|명절 가족 모임|가족 외식|가족 여행|친구들이랑 여행|제주도 여행|캠핑|글램핑|피크닉
-한강 피크닉|야구 직관|축구 보러 가기|페스티벌|환송회|환영회|뒤풀이|커플 기념일|100일|결혼기념일 저녁
+크리스마스 파티|연말 모임|명절 가족 모임|가족 외식|가족 여행|친구들이랑 여행|캠핑|글램핑|피크닉
+한강 피크닉|야구 직관|축구 보러 가기|페스티벌|뒤풀이|커플 기념일|100일|결혼기념일 저녁
 조카 돌잔치|친구 만나기|대학 선배 만남|{ko_name} 만나기|{ko_name} 보기|영상통화 ({ko_name})|동네 친구 모임
 {ko_area}에서 약속|{ko_name:rang} {ko_area}|{ko_fam} 생신|{ko_fam} 생신 저녁|{ko_name}네 놀러가기
 """)
 SOCIAL_MIXED = _t("""
 친구랑 dinner|{ko_name:rang} brunch|{ko_name} birthday party|생일 party|happy hour 한잔|치맥 w/ {ko_name}
 BBQ 파티|home party 준비|{ko_name} wedding|동창 reunion|game night 보드게임|karaoke 가기|wine 한잔|pub crawl 홍대
-concert 보러가기|Christmas 파티|year-end party 송년회|farewell 파티|housewarming 집들이|picnic 한강
-drinks w/ 동기들|movie night ({ko_name})|팀 dinner|club 가기|double date 약속|브런치 date
+concert 보러가기|Christmas 파티|친구들 year-end party|farewell 파티|housewarming 집들이|picnic 한강
+drinks w/ 동기들|movie night ({ko_name})|club 가기|double date 약속|브런치 date
 """)
 
 LEARNING_EN = _t("""
@@ -327,22 +327,22 @@ final 시험|lecture 복습|study 카페|영어 shadowing|Duolingo 하기
 """)
 
 OTHER_EN = _t("""
-Busy|busy|Hold|hold|TBD|???|?|Block|blocked|x|X|Reminder|reminder|Misc|misc|Personal time?|placeholder
+Busy|busy|Hold|hold|TBD|Block|blocked|Reminder|reminder|Misc|misc|Personal time?|placeholder
 do not book|DNB|{en_name}|{en_name}?|call back|call {en_name}|check|check in|follow up|FYI|note|notes|stuff
-things|todo|to do|tasks|out|away|OOO|unavailable|free|free?|maybe something|remember|don't forget!|test|asdf
-New Event|Untitled|(No title)|-|...|1|A|B2|#{num}|ref {num}|{en_name} ({num})|hold for {en_name}|see email
-see calendar|TBC|ask {en_name}|ping {en_name}|sort out|check this|~|**|[hold]|pending|later|tmp|event
+things|todo|to do|tasks|out|away|OOO|unavailable|free|remember|don't forget!
+New Event|Untitled|(No title)|#{num}|ref {num}|{en_name} ({num})|hold for {en_name}|see email
+see calendar|TBC|ask {en_name}|ping {en_name}|sort out|check this|[hold]|pending|later|tmp|event
 appointment|thing|the thing|prep|call|quick call|Q|travel time|buffer|wait|on hold|{en_name} {en_surname}
 """)
 OTHER_KO = _t("""
 일정|메모|보류|자리 비움|자리비움|미정|확인|확인 필요|연락|연락하기|전화|전화하기|{ko_name}|{ko_name} 씨
 {ko_name}님|{ko_name}한테 연락|{ko_name} 확인|약속|할 일|할일|기타|나중에|체크|잊지 말기|까먹지 말 것|알림
-새 일정|제목 없음|임시|대기|외출|부재중|볼일|잠깐|ㅇㅇ|ㅁㅁ|ㅎ|.|..|ㅡ|고민|생각해보기|정리|그거|그거 하기|그 건
+새 일정|제목 없음|임시|대기|외출|부재중|볼일|잠깐|고민|생각해보기|정리|그거|그거 하기|그 건
 예약|{num}번|참고|기억하기|시간 비워두기|블록|비워둠|예정|준비|처리|문의|답장|일단 보류|{ko_boss}|이동
 """)
 OTHER_MIXED = _t("""
 hold 일정|TBD 일정|block 시간|check 필요|{ko_name} call|reminder 알림|memo 확인|tmp 일정|일정 TBD|busy 표시|??? check
-{ko_name} ping|follow up 하기|x 표시|pending 건
+{ko_name} ping|follow up 하기|pending 건
 """)
 
 TEMPLATES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -354,24 +354,170 @@ TEMPLATES: dict[tuple[str, str], tuple[str, ...]] = {
     ("OTHER", "en"): OTHER_EN, ("OTHER", "ko"): OTHER_KO, ("OTHER", "mixed"): OTHER_MIXED,
 }
 
+# ------------------------------------------------------------------- more wordings, following /work/shared/LABELS.md
+EN_PLACE_TRIP = _t("home|Boston|LA|Chicago|Denver|Seattle|London|Tokyo|Busan|Jeju|Osaka|NYC|Portland|Vegas|DC|"
+                   "Philly|Atlanta|Miami|Lisbon|Paris|Rome|the city|the coast|Austin")
+KO_PLACE_TRIP = _t("부산|대구|대전|광주|강릉|제주|여수|전주|속초|경주|서울|수원|인천공항|김포|오사카|도쿄|후쿠오카|"
+                   "방콕|다낭|고향")
+EN_CHURCH = _t("church|Sunday service|Mass|bible study|small group|youth group|temple|mosque|Friday prayers|"
+               "choir practice|Shabbat dinner|parish picnic")
+KO_CHURCH = _t("교회|주일 예배|수요 예배|새벽 기도|성당 미사|구역 모임|셀 모임|성경 공부|청년부 모임|절에 가기|"
+               "법회|성가대 연습")
+_POOLS.update({"trip": EN_PLACE_TRIP, "ko_trip": KO_PLACE_TRIP, "church": EN_CHURCH, "ko_church": KO_CHURCH})
+
+MORE: dict[tuple[str, str], tuple[str, ...]] = {
+    ("WORK", "en"): _t("""
+team dinner|team lunch|team drinks|client lunch|client dinner with {en_company}|vendor coffee|lunch w/ client
+company town hall|all-hands meeting|quarterly all hands|conference: {en_learn} summit (for work)|trade show booth
+overtime|working late|late shift|night shift|on-call|on call this week|pager duty|incident review|incident call
+sev1 bridge|post-mortem|retro on the outage|payroll|approve timesheets|benefits enrollment for the team
+teach {en_course} 101|teach my {en_course} class|lecture I'm giving on {en_learn}|grade midterms|grade papers
+office hours for my students|guest lecture (I'm presenting)|run the {en_learn} workshop|flight to {en_city} for the client
+train to {en_city} for the {en_company} meeting|site visit at {en_company}|customer visit|sales call
+pitch to {en_company}|interview a candidate|panel interview|hiring sync|write the quarterly report|budget sign-off
+review contract|legal review|compliance training|security training|focus time|deep work block: {project}
+write docs for {project}|standup w/ {en_team}|sync w/ {en_name}|call w/ {en_company}|prep for board meeting
+quarterly planning|annual review|mid-year review|promo packet|team building|team offsite day 2|kickoff w/ {en_company}
+"""),
+    ("WORK", "ko"): _t("""
+회식|팀 회식|부서 회식|회사 송년회|회사 신년회|팀 점심|팀 저녁|거래처 점심|고객사 저녁 식사|업체 커피 미팅
+야근|주말 출근|특근|당직 근무|온콜|장애 대응|장애 회의|사후 분석 회의|급여 처리|연말정산 (회사)|인사 발령 공지
+전사 타운홀|사내 간담회|컨퍼런스 참석 (회사)|박람회 부스 운영|{ko_city} 출장 (고객사 미팅)|고객사 방문 ({ko_company})
+강의하기|수업 진행 ({ko_course})|과외 수업 하기|학생 과외|채점|시험 감독|보강 수업 진행|학부모 상담 (담임)
+팀장님 보고|{ko_boss} 결재|부서 워크숍|신규 입사자 교육 진행|보안 교육|법정의무교육|업무 미팅|주간 업무 보고
+{ko_project} 배포 준비|{ko_project} 리뷰|고객 클레임 대응|계약 미팅|협력사 미팅 ({ko_company})|IR 미팅
+"""),
+    ("WORK", "mixed"): _t("""
+팀 회식 dinner|client 미팅|{en_company} 미팅|on-call 당번|incident 회의|post-mortem 미팅|town hall 참석
+payroll 마감|1:1 with {ko_boss}|workshop 진행|강의 prep|야근 OT|weekly sync|{ko_company} pitch
+"""),
+    ("PERSONAL", "en"): _t("""
+renew gym membership|cancel gym membership|gym membership renewal|vet|vet visit|vet appointment for {pet}
+take {pet} to the vet|{pet} vaccines at the vet|feed {pet}|pet sitter|dog walker|grooming for {pet}|buy dog food
+pick up {en_kid}|pick up the kids|kids pickup|school drop-off|daycare pickup|{en_kid} pickup|parent-teacher meeting
+PTA meeting|school forms|return library books|library books due|shoe shopping|buy new shoes|phone plan change
+switch phone plan|new phone contract|car registration|car insurance|renew license|renew lease|pay bills|pay electric bill
+water bill|tax return|errands|personal errands|run errands|errands downtown|hardware store run|pharmacy pickup
+dry cleaning|tailor|key cutting|locksmith|landlord visit|movers|move out|pack up|unpack|declutter|closet cleanout
+dishes|ironing|change sheets|clean fridge|fix sink|fix leaky faucet|assemble IKEA shelf|hang pictures
+order groceries online|farmers market|bulk shopping|return {en_item}|exchange {en_item}|Amazon return
+"""),
+    ("PERSONAL", "ko"): _t("""
+헬스장 재등록|헬스장 회원권 연장|PT 재등록|헬스장 등록|동물병원|동물병원 예약|{pet} 예방접종|{pet} 동물병원|강아지 사료 주문
+고양이 모래 갈기|{pet} 목욕|펫시터|애견 호텔 맡기기|{ko_kid} 하원|{ko_kid} 픽업|아이 등원|어린이집 등원|학원 픽업
+학부모 상담|학교 상담|가정통신문 제출|도서관 책 반납|책 반납|신발 사러 가기|운동화 사기|요금제 변경|휴대폰 요금제 변경
+통신사 방문|자동차 검사|면허 갱신|보험 갱신|공과금 납부|세금 납부|재산세 납부|볼일 보기|개인 용무|은행 볼일
+약국 들르기|세탁소|수선집|열쇠 수리|집주인 만나기|이사 업체 견적|짐 정리|설거지|다림질|이불 빨래|냉장고 청소|수리 기사 방문
+싱크대 수리|가구 조립|온라인 장보기|시장 보기|반품 보내기|{ko_kid} 준비물 챙기기|명절 선물 준비|제사 장보기
+"""),
+    ("PERSONAL", "mixed"): _t("""
+gym 재등록|vet 예약|{pet} vet|kids 픽업|school pickup 하원|phone plan 변경|library 반납|errands 보기|shoe 쇼핑
+"""),
+    ("HEALTH", "en"): _t("""
+flu shot at the office|office flu shot|company health check|annual health screening|psychiatrist|psychiatrist appt
+take meds|take my pills|meds reminder|take vitamins|marathon training|long run (marathon training)|training run
+dentist appt|dental checkup|doctor|doc appt|GP appointment|specialist appointment|cardiologist follow-up
+colonoscopy|endoscopy|blood draw|biopsy|minor surgery|pre-op appointment|post-op check|stitches out
+eye doctor|new glasses exam|hearing test|skin check|physio session|massage therapy|acupuncture|sports massage
+gym session|workout|evening workout|lift|weights|strength training|leg workout|core workout|treadmill
+swim laps|pool|open water swim|trail run|park run|walk|evening walk|hike with {en_name}|rock climbing
+sleep routine|bed by 10:30|wind down|meditate|breathing exercises|journaling for mental health|therapy w/ {en_name}
+"""),
+    ("HEALTH", "ko"): _t("""
+회사 건강검진|사내 독감 예방접종|건강검진 결과 상담|정신과|정신과 진료|약 챙겨먹기|약 먹기 알림|비타민 먹기|마라톤 훈련
+하프 마라톤 준비|장거리 러닝|치과 검진|치과 치료|내과 진료|병원 진료|전문의 진료|대학병원 외래|대장내시경|위내시경
+피검사 (공복)|조직검사|수술 전 검사|수술|실밥 제거|안경 맞추기 (시력검사)|청력 검사|점 빼기 (피부과)|물리치료 받기
+마사지|침 맞기|스포츠 마사지|헬스장 운동|근력 운동|웨이트|하체|코어 운동|러닝머신|수영 강습|수영장|트레일 러닝
+산책|저녁 산책|걷기 운동|등산 ({ko_mountain})|클라이밍 가기|수면 습관|11시 취침|명상하기|호흡 명상|상담 치료
+"""),
+    ("HEALTH", "mixed"): _t("""
+gym 운동|health check 건강검진|flu shot 접종|meds 챙기기|marathon 훈련|dentist 치과|physio 물리치료|running 5k
+"""),
+    ("SOCIAL", "en"): _t("""
+visit grandma|visit grandparents|grandparents' place|visit {en_fam}|call {en_fam}|call mom|call dad|phone grandma
+FaceTime {en_fam}|video call with my parents|dinner at mom's|lunch at grandma's|trip to grandma's|family visit
+brunch with dad|brunch with {en_fam}|meet the in-laws|dinner with the in-laws|Sunday dinner at my parents'
+family reunion|cousin's birthday|niece's birthday party|nephew's recital|{en_fam}'s birthday|parents' anniversary dinner
+{church}|church picnic|community potluck|neighborhood meeting|volunteer at the food bank|volunteering with {en_name}
+soup kitchen shift|beach cleanup with the group|charity 5k with friends|book club|book club at {en_name}'s
+help {en_name} move|helping {en_name} move|baby visit at {en_name}'s|funeral|memorial service|wake for {en_name}'s dad
+wedding reception|{en_name}'s wedding|date night w/ {en_name}|anniversary|dinner party at ours|hosting friends
+coffee with {en_name}|tea with {en_name}|lunch with {en_name}|catch up w/ {en_name}|drinks after work w/ friends
+"""),
+    ("SOCIAL", "ko"): _t("""
+할머니 댁 방문|할머니댁|할아버지 댁|외할머니 댁 가기|본가 가기|부모님 댁 방문|부모님 뵈러 가기|엄마한테 전화|아빠랑 통화
+{ko_fam}한테 전화|{ko_fam} 집 방문|가족 식사|가족 모임|부모님이랑 저녁|아빠랑 브런치|시댁 방문|처가 방문|상견례
+추석 큰집|설날 세배|성묘|제사|명절 큰집 가기|조카 생일|{ko_fam} 생일|부모님 결혼기념일 식사|{ko_church}
+교회 모임|성당 모임|봉사활동|연탄 봉사|유기견 봉사|반상회|동네 모임|독서 모임|북클럽|{ko_name} 이사 도와주기
+장례식장|조문|발인|{ko_name} 결혼식 참석|돌잔치 참석|{ko_name:rang} 커피|{ko_name:rang} 점심|{ko_name:rang} 카페
+{ko_name:rang} 만남|친구 집들이|친구 생일|기념일 데이트|여자친구랑 저녁|남자친구 만나기|친구들이랑 캠핑
+"""),
+    ("SOCIAL", "mixed"): _t("""
+grandma 댁 방문|family dinner 가족|call 엄마|church 예배|volunteer 봉사|book club 북클럽|{ko_name} 이사 help
+"""),
+    ("LEARNING", "en"): _t("""
+AWS certification exam|cloud certification exam|Azure exam|CKA exam|PMP exam|{en_exam}|{en_exam} test day
+driving test|written driving test|certification exam|cert exam prep|mock exam|practice exam|quiz|final
+CPR course|first aid course|cooking class|baking class|piano lesson|guitar lesson|violin lesson|drum lesson
+singing lesson|dance class|language class|Spanish lesson|French tutor|Korean class|Japanese lesson|ESL class
+night class|evening class|course: {en_learn}|bootcamp day {n}|online course {en_learn}|self-paced course
+watch {en_learn} course|study|study time|study hall|homework time|do homework|research|read papers|thesis
+dissertation work|seminar on {en_learn}|workshop on {en_learn}|conference talk (learning)|coding practice
+leetcode|algorithms practice|typing practice|practice piano|practice guitar|language exchange w/ {en_name}
+"""),
+    ("LEARNING", "ko"): _t("""
+자격증 시험|{ko_exam}|{ko_exam} 응시|{ko_exam} 시험일|AWS 자격증 시험|클라우드 자격증 시험|정보처리기사 실기
+운전면허 시험|운전면허 도로주행|모의고사|쪽지시험|시험|심폐소생술 교육|응급처치 교육|요리 수업|베이킹 클래스
+피아노 레슨|기타 레슨|바이올린 레슨|드럼 레슨|보컬 레슨|댄스 수업|영어 수업|일본어 수업|중국어 학원|전화 영어
+야간 수업|평생교육원 수업|부트캠프|온라인 강좌|인강 {n}강|자기계발 공부|공부하기|과제하기|숙제|연구실 미팅
+논문 쓰기|학회 발표 듣기|세미나 참석|워크숍 참석 (교육)|코딩 연습|알고리즘 문제|타자 연습|피아노 연습|언어 교환
+"""),
+    ("LEARNING", "mixed"): _t("""
+AWS 자격증 exam|cert 시험|CPR 교육|piano 레슨|cooking class 요리|online course 수강|LeetCode 연습|study 시간
+"""),
+    ("OTHER", "en"): _t("""
+flight home|flight back|flight to {trip}|fly to {trip}|flight {letter}{letter} {num}|layover in {trip}|red-eye to {trip}
+airport|airport transfer|drive to the airport|uber to airport|train to {trip}|train home|train back|Amtrak to {trip}
+bus to {trip}|ferry|drive to {trip}|road to {trip}|on the road|driving|commute|drive to work|drive home
+travel|travel day|travel to {trip}|in transit|check-in at hotel|hotel check-out|trip to {trip}|{trip} trip
+vacation|on vacation|PTO|day off|holiday|out of office|OOO - {en_name}|blocked|Blocked|Do not book|Do not schedule
+hold for later|tentative hold|calendar hold|buffer time|lunch break|break|free time|reminder|Remember|to-do
+misc errand?|TBD - {en_name}|pending confirmation|placeholder for {en_name}|save the date|note to self|check email
+"""),
+    ("OTHER", "ko"): _t("""
+{ko_trip} 가는 비행기|비행기|{ko_trip} 비행기|귀국 비행기|공항 이동|공항 가기|인천공항|KTX 이동|KTX|{ko_trip} KTX
+SRT 타고 {ko_trip}|{ko_trip} 내려가기|{ko_trip} 올라가기|기차|고속버스|버스 이동|운전|출근|퇴근|출퇴근|이동 시간
+{ko_trip} 여행|여행|휴가|여름 휴가|연차|반차|오전 반차|오후 반차|공휴일|재택|부재|외근 이동|호텔 체크인|체크아웃
+선약|기타|보류|블록|일정 비워두기|잡지 말 것|예약 불가|대기|알림|리마인더|메모해두기|확인하기|할 일 목록|점심시간
+"""),
+    ("OTHER", "mixed"): _t("""
+flight {ko_trip}|KTX 이동 train|airport 이동|OOO 휴가|PTO 연차|travel 일정|commute 출근|hold 블록|reminder 알림
+"""),
+}
+for _key, _extra in MORE.items():
+    TEMPLATES[_key] = TEMPLATES[_key] + _extra
+
 # Wordings that could belong to two categories, with the ONE label we always give them (the more plausible).
 # Rules: eating/drinking together -> SOCIAL; physical activity -> HEALTH; with a client/boss/recruiter -> WORK;
 # family chores and pets -> PERSONAL; a class that teaches a skill -> LEARNING.
 AMBIGUOUS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("SOCIAL", "en"): _t("lunch w/ {en_name}|coffee w/ {en_name}|team lunch|team dinner|drinks w/ the team|"
-                         "book club|walk with {en_name}|lunch?"),
+    ("SOCIAL", "en"): _t("lunch w/ {en_name}|coffee w/ {en_name}|book club|walk with {en_name}|brunch with dad|"
+                         "help {en_name} move|meet the in-laws"),
     ("WORK", "en"): _t("lunch with {en_name} ({en_company})|coffee chat - recruiter|golf with client|"
-                       "networking event|conference day 1|career fair|hackathon"),
+                       "networking event|conference day 1|hackathon|team lunch|team dinner|drinks w/ the team|"
+                       "client lunch|vendor coffee"),
     ("HEALTH", "en"): _t("team yoga|office 5k fun run|massage|meditation|sauna"),
-    ("PERSONAL", "en"): _t("call mom|vet for {pet}|kids' dentist drop-off"),
-    ("LEARNING", "en"): _t("cooking class w/ {en_name}|lunch & learn|read {en_book} for book club"),
-    ("SOCIAL", "ko"): _t("회식|팀 회식|점심 약속 ({ko_name})|독서 모임|동기 모임|체육대회|세미나 뒤풀이|송년회"),
-    ("WORK", "ko"): _t("{ko_boss:gwa} 점심|워크숍|거래처 골프|커피챗 ({ko_name})|팀 워크숍"),
+    ("PERSONAL", "en"): _t("vet for {pet}|kids' dentist drop-off|renew gym membership|return library books"),
+    ("LEARNING", "en"): _t("cooking class w/ {en_name}|lunch & learn|CPR course|certification exam"),
+    ("SOCIAL", "ko"): _t("점심 약속 ({ko_name})|독서 모임|동기 모임|세미나 뒤풀이|엄마랑 통화|이모한테 전화|"
+                         "추석 큰집 방문"),
+    ("WORK", "ko"): _t("{ko_boss:gwa} 점심|워크숍|거래처 골프|커피챗 ({ko_name})|팀 워크숍|회식|팀 회식|"
+                        "체육대회|회사 송년회|야근"),
     ("HEALTH", "ko"): _t("사내 요가|마사지|사우나|회사 헬스장"),
-    ("PERSONAL", "ko"): _t("엄마랑 통화|반려견 병원|부모님 병원 모시고 가기"),
+    ("PERSONAL", "ko"): _t("반려견 병원|부모님 병원 모시고 가기|헬스장 재등록|도서관 책 반납"),
     ("LEARNING", "ko"): _t("요리 클래스|점심 세미나|사내 스터디"),
-    ("SOCIAL", "mixed"): _t("lunch w/ {ko_name}|팀 lunch|book club 모임"),
-    ("WORK", "mixed"): _t("coffee chat {ko_boss}|client 골프"),
+    ("SOCIAL", "mixed"): _t("lunch w/ {ko_name}|book club 모임|family call 엄마"),
+    ("WORK", "mixed"): _t("coffee chat {ko_boss}|client 골프|팀 lunch|팀 dinner 회식"),
     ("HEALTH", "mixed"): _t("team 요가|회사 gym"),
 }
 AMBIGUOUS_RATE = 0.05  # of the (category, lang) pairs that have any: ~4% of all events
@@ -465,9 +611,69 @@ LOW_EN = _t("{t} (optional)|maybe {t}|(tentative) {t}|{t} if time|{t}? maybe|opt
 LOW_KO = _t("{t} (선택)|여유되면 {t}|가능하면 {t}|{t} - 가능하면|(선택) {t}|{t} 여유되면")
 LOW_DESC_EN = _t("optional, only if you have time|tentative|maybe, will confirm")
 LOW_DESC_KO = _t("여유되면 참석|선택 사항|가능하면 가기")
-HIGH_RATE, LOW_RATE = 0.12, 0.10
-_HIGH_RE = re.compile(r"\b(urgent|asap|deadline|critical|important|due)\b|!!!|긴급|급함|마감|중요|필수|반드시", re.I)
-_LOW_RE = re.compile(r"\b(optional|maybe|tentative|if time)\b|선택|여유되면|가능하면", re.I)
+HIGH_RATE, LOW_RATE = 0.08, 0.08
+_HIGH_RE = re.compile(r"\b(urgent|asap|deadline|critical|important|due)\b|!!|긴급|급함|마감|중요|필수|반드시|오늘까지",
+                      re.I)
+_LOW_RE = re.compile(r"\b(optional|maybe|tentative|if time)\b|선택|여유되면|가능하면|시간되면", re.I)
+
+# Priority of an event with no urgency or tentative word (LABELS.md): what the event is decides. Each category has a
+# default and patterns (searched in the template and its filled title, before any noise) that move it up or down.
+_P = re.I
+PRIORITY_RULES: dict[str, tuple[str, tuple[tuple[str, re.Pattern], ...]]] = {
+    "WORK": ("MEDIUM", (
+        ("HIGH", re.compile(r"client|customer|en_company\}|ko_company\}|거래처|고객|클라이언트|investor|pitch|IR |"
+                            r"incident|post-?mortem|outage|sev1|장애|escalation|클레임|board|이사회|주주총회|RFP|"
+                            r"proposal|제안|contract sign|계약 체결|계약 미팅|launch|런칭|오픈|release|deploy .* to prod|"
+                            r"presentation to|site visit|onsite|외근", _P)),
+        ("LOW", re.compile(r"jira|timesheet|email|e-mail|메일|slack|회의록|영수증|법인카드|WFH|재택|업무 정리|tickets|"
+                           r"focus time|deep work|write docs|read|정리$", _P)),
+    )),
+    "PERSONAL": ("LOW", (
+        ("MEDIUM", re.compile(r"appt|appointment|DMV|haircut|hair|nails|네일|미용실|염색|머리|plumber|electrician|"
+                              r"installation|설치|기사|점검|수리 기사|pick ?up (the )?kids|kids pickup|school|daycare|"
+                              r"en_kid\}|ko_kid\}|하원|등원|픽업|parent-teacher|PTA|상담|vet|동물병원|예방접종|rent|월세|"
+                              r"관리비|납부|bill|tax|세금|소득세|insurance|보험|renew|갱신|passport|여권|lease|계약|"
+                              r"이사$|이사 준비|moving day|movers|delivery|배송|inspection|검사|jury|김장|landlord|"
+                              r"집주인|registration|license|면허|등록", _P)),
+    )),
+    "HEALTH": ("LOW", (
+        ("HIGH", re.compile(r"MRI|CT scan|surgery|수술|biopsy|조직검사|내시경|colonoscopy|endoscopy|urgent care|응급|"
+                            r"재검|results|결과|specialist|전문의|대학병원|외래|cardiolog|OB-?GYN|allergist|"
+                            r"mammogram|pre-op|post-op|root canal|발치|mole", _P)),
+        ("MEDIUM", re.compile(r"doctor|dr\.|\bdr\b|\bdoc\b|appt|appointment|dentist|dental|teeth|orthodont|치과|병원|"
+                              r"의원|진료|검진|검사|checkup|check-up|physical|therapy|therap|counsel|상담|physio|"
+                              r"물리치료|도수|chiro|한의원|침 |acupunct|flu shot|vaccine|booster|접종|주사|eye exam|"
+                              r"안과|피부과|prescription|약 타|약국|PT 세션|PT 받기|PT \{n\}|personal trainer|"
+                              r"trainer|blood|피검사|lab|screening|X-ray|hearing|nutritionist|en_doc\}|ko_doc\}|"
+                              r"hospital|ko_hospital\}|massage therapy|psychiatr|정신과|Dr\. \{", _P)),
+    )),
+    "SOCIAL": ("MEDIUM", (
+        ("HIGH", re.compile(r"funeral|memorial|wake for|장례|조문|발인", _P)),
+        ("LOW", re.compile(r"movie night|hang out|번개|video call|FaceTime|영상통화|game night at|bar crawl|"
+                           r"pub crawl", _P)),
+    )),
+    "LEARNING": ("LOW", (
+        ("HIGH", re.compile(r"^(?!.*(prep|study|practice|review|revision|registration|공부|준비|접수|기출|모의|"
+                            r"mock|연습|정리|\bfor\b)).*(exam|test day|driving test|\btest\b|시험|고사|midterm|"
+                            r"\bfinal\b|en_exam\}|ko_exam\}|응시|실기|필기|도로주행|quiz|due|제출|마감)", _P)),
+        ("MEDIUM", re.compile(r"^(?!.*(online|온라인|인강|듣기|recording|webinar|웨비나|self-paced|MOOC|"
+                              r"Coursera|Udemy|video|사이버|독학)).*(class|lesson|lecture|수업|강의|레슨|과외|"
+                              r"학원|tutor\b|tutoring|seminar|세미나|workshop|워크숍|office hours|study group|스터디|bootcamp|"
+                              r"부트캠프|교수님|course|교육|클래스|lab\b|연구실|강연|특강|TA session|교실)", _P)),
+    )),
+    "OTHER": ("LOW", (
+        ("HIGH", re.compile(r"flight|fly to|red-eye|비행기|귀국|layover", _P)),
+        ("MEDIUM", re.compile(r"train|amtrak|KTX|SRT|기차|고속버스|ferry|airport|공항", _P)),
+    )),
+}
+
+
+def _event_priority(cat: str, template: str, base: str) -> str:
+    default, rules = PRIORITY_RULES[cat]
+    for priority, pattern in rules:
+        if pattern.search(template) or pattern.search(base):
+            return priority
+    return default
 
 # ----------------------------------------------------------------------------------------------- surface noise
 EMOJI = {
@@ -727,8 +933,9 @@ def _case(rng: random.Random, title: str) -> str:
     return title
 
 
-def _priority(text: str) -> str:
-    return "HIGH" if _HIGH_RE.search(text) else "LOW" if _LOW_RE.search(text) else "MEDIUM"
+def _priority(text: str, event_priority: str = "MEDIUM") -> str:
+    """Urgency words always give HIGH; tentative words give LOW unless urgent; otherwise the event decides."""
+    return "HIGH" if _HIGH_RE.search(text) else "LOW" if _LOW_RE.search(text) else event_priority
 
 
 def _template(rng: random.Random, cat: str, lang: str) -> str:
@@ -742,7 +949,8 @@ def _event(rng: random.Random, start_date: date) -> dict:
     cat = rng.choices(CATEGORIES, cum_weights=_CAT_CUM)[0]
     lang = rng.choices(LANGS, cum_weights=_LANG_CUM)[0]
     ko_side = lang == "ko" or (lang == "mixed" and rng.random() < 0.5)
-    title = base = _fill(rng, _template(rng, cat, lang))
+    template = _template(rng, cat, lang)
+    title = base = _fill(rng, template)
     description = _description(rng, cat, lang) if rng.random() < DESC_RATE[cat] else ""
     start, end = _times(rng, cat, start_date)
     if rng.random() < EXTRA_RATE:  # long titles: details typed into the title
@@ -756,7 +964,7 @@ def _event(rng: random.Random, start_date: date) -> dict:
         else:
             note = rng.choice(HIGH_DESC_KO if ko_side else HIGH_DESC_EN)
             description = f"{note} {description}".strip()
-    elif r < HIGH_RATE + LOW_RATE:
+    elif r < HIGH_RATE + LOW_RATE and not _HIGH_RE.search(f"{title} {description}"):
         if rng.random() < 0.8:
             title = _wrap(rng, LOW_KO if ko_side else LOW_EN, title)
         else:
@@ -789,7 +997,7 @@ def _event(rng: random.Random, start_date: date) -> dict:
         event["location"] = _location(rng, cat, lang)
     if rng.random() < ATTENDEE_RATE[cat]:
         event["attendees"] = _attendees(rng, cat, lang)
-    event.update(category=cat, priority=_priority(f"{clean} {title} {description}"), lang=lang)
+    event.update(category=cat, priority=_priority(f"{clean} {title} {description}", _event_priority(cat, template, base)), lang=lang)
     return event
 
 
@@ -828,3 +1036,43 @@ def split_events(events: list[dict], seed: int = 7, val_fraction: float = 0.15, 
     for i, e in enumerate(events):
         splits[part.get(i, 0)].append(e)
     return splits
+
+
+# ------------------------------------------------------------------------------------------------ vague titles
+# Titles that say nothing about what the time is for. LABELS.md: they may get a best guess, but never a confident
+# one. They are not labelled events; a trainer teaches them as "no idea" (a spread-out target), see
+# ``models/event_classifier.py``.
+VAGUE_FIXED = _t("""a|A|b|x|X|z|q|Q|1|2|0|.|..|...|-|--|~|*|**|?|??|???|!|!?|#|@|/|ㅋ|ㅋㅋ|ㅋㅋㅋ|ㅎ|ㅎㅎ|ㅎㅎㅎ|ㅠ|ㅠㅠ
+ㅜㅜ|ㅇ|ㅇㅇ|ㅁ|ㅁㅁ|ㅁㅁㅁ|ㄱ|ㄴ|ㄷ|ㅡ|ㅡㅡ|^^|;;|ㄱㄱ|ㅇㅋ|asdf|asd|qwer|qwerty|zxcv|jkl|hjkl|aaa|sdfsdf|test|test1
+testing|abc|xyz|foo|bar|tmp1|ok|k|yo|hmm|hm|huh|lol|meeting?|event?|thing?|stuff?|something?|call?|appointment?
+that?|this|that|it|idk|?? meeting|미팅?|약속?|일정?|뭐지|그거?|음|흠|아|어|네|ㄴㄴ|ㅇㅋㅇㅋ|ok?|??? ???|. . .|:)|:(
+🙂|👍|✨|❓|❔|🔥|😅|🤔|💤""")
+
+
+def _vague_title(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.55:
+        return rng.choice(VAGUE_FIXED)
+    if r < 0.75:  # keyboard mash or random letters
+        return "".join(rng.choice("asdfghjklqwertyuiopzxcvbnm") for _ in range(rng.randint(1, 6)))
+    if r < 0.85:  # lone jamo runs
+        return rng.choice("ㅋㅎㅠㅜㅇㅁㄱㄴㄷㅂㅅㅈ") * rng.randint(1, 4)
+    if r < 0.93:  # punctuation runs
+        return "".join(rng.choice("?.!-~*#") for _ in range(rng.randint(1, 4)))
+    return str(rng.randint(0, 999))
+
+
+def generate_vague_titles(n: int, seed: int = 7, *, start_date: date | None = None) -> list[dict]:
+    """n unlabelled events whose titles carry no meaning ("a", "asdf", "???", "ㅋㅋ", "meeting?"), with ordinary times:
+    {"title", "startTime", "endTime", "lang": "vague"}. Deterministic for (n, seed, start_date)."""
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    rng = random.Random(seed)
+    first = start_date or DEFAULT_START
+    out = []
+    for _ in range(n):
+        cat = rng.choices(CATEGORIES, cum_weights=_CAT_CUM)[0]
+        start, end = _times(rng, cat, first)
+        out.append({"title": _vague_title(rng), "startTime": start.isoformat(timespec="seconds"),
+                    "endTime": end.isoformat(timespec="seconds"), "lang": "vague"})
+    return out

@@ -3,7 +3,8 @@
 Serving path per request: TF-IDF features computed with the fitted vectorizers' own analyzer, vocabulary and idf
 (scikit-learn's ``transform`` spends ~1 ms per call validating input) → text logits as one sparse product in NumPy →
 stage-2 model (a RandomForest or an XGBoost booster, see ``onnx_export.py``) in ONNX Runtime on one thread →
-temperature. The fitted stage-2 object is kept in the bundle only as the reference (parity tests, the naive baseline
+temperature. A bundle may also hold the learned priority model (``priority.joblib``, plain arrays): its logits
+reuse the same TF-IDF features, so serving priority costs one more small product per event. The fitted stage-2 object is kept in the bundle only as the reference (parity tests, the naive baseline
 benchmark, compression) and is not loaded for serving. The file names still say "forest" for every family, so
 bundles written before XGBoost could be served load unchanged.
 """
@@ -24,6 +25,7 @@ import onnxruntime as ort
 from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION, event_text, numeric_features
 from geulpi_tasks.models.event_classifier import TrainedClassifier, apply_temperature
 from geulpi_tasks.models.onnx_export import stage2_family, stage2_onnx_bytes
+from geulpi_tasks.models.priority import PriorityClassifier, predict_priority
 from geulpi_tasks.schemas import EventInput
 
 BUNDLE_FORMAT = 1
@@ -32,6 +34,7 @@ _VECTORIZER = "vectorizer.joblib"
 _TEXT_MODEL = "text_model.joblib"
 _FOREST = "forest.joblib"
 _FOREST_ONNX = "forest.onnx"
+_PRIORITY = "priority.joblib"
 
 
 def _fast_vectorizers(vectorizers: list[Any]) -> list[FastTfidf]:
@@ -49,7 +52,9 @@ def save_bundle(model: TrainedClassifier, directory: Path, *, extra_meta: dict[s
     joblib.dump(model.text_model, directory / _TEXT_MODEL)
     joblib.dump(model.forest, directory / _FOREST, compress=3)
     (directory / _FOREST_ONNX).write_bytes(stage2_onnx_bytes(model.forest, int(model.forest.n_features_in_)))
-    meta = {"bundle_format": BUNDLE_FORMAT, "classes": list(model.classes), "temperature": model.temperature,
+    if model.priority is not None:
+        joblib.dump(model.priority.to_arrays(), directory / _PRIORITY, compress=3)
+    meta = {"has_priority_model": model.priority is not None, "bundle_format": BUNDLE_FORMAT, "classes": list(model.classes), "temperature": model.temperature,
             "stage2_family": stage2_family(model.forest), "runtime": "onnxruntime",
             "feature_schema_version": FEATURE_SCHEMA_VERSION, "params": model.params, "metrics": model.metrics,
             **(extra_meta or {})}
@@ -63,7 +68,13 @@ def load_reference(directory: Path) -> TrainedClassifier:
     return TrainedClassifier(vectorizer=joblib.load(directory / _VECTORIZER),
                              text_model=joblib.load(directory / _TEXT_MODEL), forest=joblib.load(directory / _FOREST),
                              temperature=float(meta["temperature"]), classes=tuple(meta["classes"]),
-                             metrics=meta.get("metrics", {}), params=meta.get("params", {}))
+                             metrics=meta.get("metrics", {}), params=meta.get("params", {}),
+                             priority=_load_priority(directory))
+
+
+def _load_priority(directory: Path) -> PriorityClassifier | None:
+    path = directory / _PRIORITY
+    return PriorityClassifier.from_arrays(joblib.load(path)) if path.exists() else None
 
 
 class FastTfidf:
@@ -109,6 +120,8 @@ class ServedClassifier:
     _prob_output: str
     # Which stage-2 family the ONNX graph holds (bundles older than the field held a RandomForest).
     family: str = "random_forest"
+    # The learned priority model (None for bundles without one: the rules alone decide, MEDIUM otherwise).
+    priority_model: PriorityClassifier | None = None
 
     @classmethod
     def load(cls, directory: Path, *, name: str, version: str) -> "ServedClassifier":
@@ -131,18 +144,41 @@ class ServedClassifier:
                    _coef_t=np.ascontiguousarray(text_model.coef_.T.astype(np.float64)),
                    _intercept=text_model.intercept_.astype(np.float64),
                    _session=session, _input_name=session.get_inputs()[0].name,
-                   _prob_output=outputs[-1], family=str(meta.get("stage2_family", "random_forest")))
+                   _prob_output=outputs[-1], family=str(meta.get("stage2_family", "random_forest")),
+                   priority_model=_load_priority(directory))
 
-    def _text_probs(self, texts: list[str]) -> np.ndarray:
+    def _text_probs(self, texts: list[str], priority_out: np.ndarray | None = None) -> np.ndarray:
+        """Text-model probabilities; with ``priority_out`` also the priority model's text logits (same features)."""
         logits = np.empty((len(texts), len(self._intercept)))
+        coef_p = self.priority_model.coef_text if priority_out is not None and self.priority_model else None
         for row, text in enumerate(texts):
             parts = [v.features(text) for v in self._vectorizers]
             idx = np.concatenate([p[0] for p in parts])
             values = np.concatenate([p[1] for p in parts])
             logits[row] = values @ self._coef_t[idx] + self._intercept
+            if coef_p is not None:
+                priority_out[row] = values @ coef_p[idx]
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict_with_priority(self, events: Sequence[EventInput]) -> tuple[np.ndarray, list[str]]:
+        """Calibrated class probabilities and the final priority per event (rules wrapped around the learned
+        priority model, which reads the predicted category), from one pass over the text."""
+        if not events:
+            return np.zeros((0, len(self.classes))), []
+        texts = [event_text(e) for e in events]
+        prio_text = np.zeros((len(events), 3)) if self.priority_model is not None else None
+        numeric = numeric_features(events)
+        stage2 = np.hstack([self._text_probs(texts, prio_text), numeric])
+        raw = self._session.run([self._prob_output], {self._input_name: stage2.astype(np.float32)})[0]
+        probs = apply_temperature(np.asarray(raw, dtype=np.float64), self.temperature)
+        if prio_text is None:
+            return probs, [predict_priority(e).value for e in events]
+        pm = self.priority_model
+        best = probs.argmax(axis=1)
+        logits = prio_text + pm._rest(events, best) @ pm.coef_rest + pm.intercept
+        return probs, [predict_priority(e, pm.classes[i]).value for e, i in zip(events, logits.argmax(axis=1))]
 
     def predict_proba(self, events: Sequence[EventInput]) -> np.ndarray:
         """Calibrated class probabilities, one row per event, columns in ``self.classes`` order."""

@@ -100,3 +100,35 @@ def test_missing_fields_never_become_the_word_none():
     event = parse_event({"title": "Lunch", "description": None, "location": None,
                          "startTime": "2024-01-20T12:00:00", "endTime": "2024-01-20T13:00:00"})
     assert "none" not in event_text(event)
+
+
+def _event(title):
+    return parse_event({"title": title, "startTime": "2025-03-04T10:00:00", "endTime": "2025-03-04T11:00:00"})
+
+
+@pytest.mark.parametrize("title", ["a", "asdf", "???", "ㅋㅋ", ".", "meeting?"])
+def test_meaningless_titles_get_a_low_confidence(served, title):
+    # LABELS.md: a best guess is allowed, a confident one is not (needsReview at the 0.7 threshold).
+    assert served.predict_proba([_event(title)])[0].max() < 0.5, title
+
+
+@pytest.mark.parametrize("title,category", [("gym", "HEALTH"), ("치과", "HEALTH"), ("standup", "WORK"),
+                                            ("Flight home", "OTHER"), ("Visit grandparents", "SOCIAL"),
+                                            ("Renew gym membership", "PERSONAL"), ("AWS certification exam", "LEARNING")])
+def test_ordinary_short_titles_keep_a_high_confidence(served, title, category):
+    probs = served.predict_proba([_event(title)])[0]
+    assert served.classes[int(probs.argmax())] == category and probs.max() >= 0.7, (title, probs.max())
+
+
+def test_served_priority_matches_the_reference_and_follows_the_rules(trained, served, realistic):
+    _, events, _ = realistic
+    assert trained.priority is not None and served.priority_model is not None
+    probs, priorities = served.predict_with_priority(events)
+    assert priorities == trained.predict_priority(events, trained.predict_proba(events))
+    assert np.allclose(probs, served.predict_proba(events), atol=1e-12)
+    assert served.predict_with_priority([_event("URGENT: gym")])[1] == ["HIGH"]
+    assert served.predict_with_priority([_event("maybe laundry")])[1] == ["LOW"]
+    assert served.predict_with_priority([_event("maybe client call asap")])[1] == ["HIGH"]
+    assert served.predict_with_priority([_event("final exam")])[1] == ["HIGH"]
+    assert served.predict_with_priority([_event("do laundry")])[1] == ["LOW"]
+    assert len(set(priorities)) == 3
