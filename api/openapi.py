@@ -245,8 +245,8 @@ _TRAINING_SCHEMAS: dict[str, Any] = {
         "n_samples": {"type": ["integer", "null"], "minimum": 300, "maximum": 200000,
                       "description": "Generated events when no training_data is sent"},
         "families": {"type": "array", "minItems": 1, "uniqueItems": True,
-                     "items": {"type": "string", "enum": ["random_forest", "xgboost"]},
-                     "default": ["random_forest"],
+                     "items": {"type": "string", "enum": ["logistic", "random_forest", "xgboost"]},
+                     "default": ["logistic", "random_forest"],
                      "description": "Stage-2 model families the search may pick from; [\"xgboost\"] forces XGBoost. "
                                     "The winning family is registered and served (ONNX Runtime) and named in the "
                                     "version's params (stage2_family)"},

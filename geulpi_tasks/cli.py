@@ -65,8 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--optimize", action="store_true")
     train.add_argument("--auto-promote", action="store_true")
     train.add_argument("--description", default="Trained from the command line.")
-    train.add_argument("--families", nargs="+", default=["random_forest"],
-                       help="Stage-2 model families searched: random_forest and/or xgboost.")
+    train.add_argument("--families", nargs="+", default=["logistic", "random_forest"],
+                       help="Stage-2 model families searched: logistic, random_forest and/or xgboost.")
     return parser
 
 

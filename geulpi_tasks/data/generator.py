@@ -997,7 +997,8 @@ def _event(rng: random.Random, start_date: date) -> dict:
         event["location"] = _location(rng, cat, lang)
     if rng.random() < ATTENDEE_RATE[cat]:
         event["attendees"] = _attendees(rng, cat, lang)
-    event.update(category=cat, priority=_priority(f"{clean} {title} {description}", _event_priority(cat, template, base)), lang=lang)
+    priority = _priority(f"{clean} {title} {description}", _event_priority(cat, template, base))
+    event.update(category=cat, priority=priority, lang=lang)
     return event
 
 
@@ -1047,6 +1048,23 @@ VAGUE_FIXED = _t("""a|A|b|x|X|z|q|Q|1|2|0|.|..|...|-|--|~|*|**|?|??|???|!|!?|#|@
 testing|abc|xyz|foo|bar|tmp1|ok|k|yo|hmm|hm|huh|lol|meeting?|event?|thing?|stuff?|something?|call?|appointment?
 that?|this|that|it|idk|?? meeting|미팅?|약속?|일정?|뭐지|그거?|음|흠|아|어|네|ㄴㄴ|ㅇㅋㅇㅋ|ok?|??? ???|. . .|:)|:(
 🙂|👍|✨|❓|❔|🔥|😅|🤔|💤""")
+
+
+_VAGUE_LOWER = frozenset(t.lower() for t in VAGUE_FIXED)
+# Nothing but punctuation, symbols, emoji, digits, or Korean consonant/vowel jamo (ㅋㅋ, ㅠㅠ): no word at all.
+_NO_WORD = re.compile(r"^[\W\d_\u3131-\u318E]*$")
+
+
+def is_contentless(row: dict) -> bool:
+    """True for an event whose title says nothing about what the time is for ("a", "asdf", "???", "ㅋㅋ") and that
+    has no description or location to tell. Such rows are taught as "no idea", never as a confident class."""
+    if (row.get("description") or "").strip() or (row.get("location") or "").strip():
+        return False
+    title = str(row.get("title") or "").strip()
+    if title.lower() in _VAGUE_LOWER:
+        return True
+    # Every word says nothing: "asdf ㅋㅋ", "?? ..", "a"
+    return all(w.lower() in _VAGUE_LOWER or bool(_NO_WORD.match(w)) or len(w) <= 1 for w in title.split())
 
 
 def _vague_title(rng: random.Random) -> str:

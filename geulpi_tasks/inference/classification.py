@@ -6,7 +6,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from geulpi_tasks.models.priority import predict_priority
 from geulpi_tasks.models.runtime import ServedClassifier
 from geulpi_tasks.models.tags import suggest_tags
 from geulpi_tasks.schemas import EventInput, Priority
@@ -18,13 +17,13 @@ def classify_events(model: ServedClassifier, events: Sequence[EventInput], *, re
 
     ``confidence`` is the calibrated probability of the chosen class exactly as the model gives it.
     """
-    probs = model.predict_proba(events)
+    probs, priorities = model.predict_with_priority(events)
     best = np.argmax(probs, axis=1) if len(events) else np.zeros(0, dtype=int)
     results = []
-    for event, row, idx in zip(events, probs, best):
+    for event, row, idx, learned in zip(events, probs, best, priorities):
         category = model.classes[int(idx)]
         confidence = float(row[idx])
-        priority = predict_priority(event)
+        priority = Priority(learned)
         results.append({
             "eventId": event.event_id,
             "eventType": category,

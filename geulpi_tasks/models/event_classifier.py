@@ -35,13 +35,14 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_recall
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion
 
+from geulpi_tasks.data.generator import generate_vague_titles, is_contentless
 from geulpi_tasks.features.event_features import (
     FEATURE_SCHEMA_VERSION,
     NUMERIC_FEATURES,
     event_text,
     numeric_features,
 )
-from geulpi_tasks.models.priority import PRIORITIES, PriorityClassifier, train_priority_classifier
+from geulpi_tasks.models.priority import PRIORITIES, PriorityClassifier, predict_priority, train_priority_classifier
 from geulpi_tasks.schemas import CATEGORIES, EventInput, parse_event
 
 STAGE2_LOGISTIC = "logistic"
@@ -82,7 +83,6 @@ class TrainedClassifier:
 
     def predict_priority(self, events: Sequence[EventInput], probs: np.ndarray | None = None) -> list[str]:
         """Reference priorities (rules wrapped around the learned model, fed the predicted category)."""
-        from geulpi_tasks.models.priority import predict_priority
 
         if self.priority is None:
             return [predict_priority(e).value for e in events]
@@ -181,10 +181,9 @@ class RecipeParams:
     priority_c: float = 4.0
 
 
-def _vague_training_rows(n: int, seed: int, weight: float) -> tuple[list[EventInput], np.ndarray, np.ndarray]:
+def vague_training_rows(n: int, seed: int, weight: float) -> tuple[list[EventInput], np.ndarray, np.ndarray]:
     """Contentless titles, each repeated once per class with weight ``weight * target[class]``: the soft target a
     weighted log-loss learns from (best guess OTHER, top probability ~0.3)."""
-    from geulpi_tasks.data.generator import generate_vague_titles
 
     target = np.full(len(CATEGORIES), (1.0 - VAGUE_OTHER_SHARE) / (len(CATEGORIES) - 1))
     target[CATEGORIES.index("OTHER")] = VAGUE_OTHER_SHARE
@@ -211,10 +210,13 @@ def train_event_classifier(train_rows: Sequence[dict[str, Any]], val_rows: Seque
     forest = forest or ForestParams()
     text = text or TextParams()
     recipe = recipe or RecipeParams()
+    # A contentless hand-labelled row ("asdf" → OTHER) is a best guess, not a fact to learn with confidence: the
+    # spread-out contentless target below teaches those.
+    extra_rows = [r for r in extra_rows if not is_contentless(r)]
     fit_rows = list(train_rows) + list(extra_rows)
     fit_events, y_fit = labelled_to_inputs(fit_rows)
     w_fit = np.r_[np.ones(len(train_rows)), np.full(len(extra_rows), recipe.extra_weight)]
-    vague_events, y_vague, w_vague = _vague_training_rows(recipe.vague_rows, seed, recipe.vague_weight)
+    vague_events, y_vague, w_vague = vague_training_rows(recipe.vague_rows, seed, recipe.vague_weight)
     events = fit_events + vague_events
     y_train = np.r_[y_fit, y_vague].astype(np.int64)
     w_train = np.r_[w_fit, w_vague]

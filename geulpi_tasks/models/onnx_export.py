@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+LOGISTIC = "logistic"
 RANDOM_FOREST = "random_forest"
 EXTRA_TREES = "extra_trees"
 XGBOOST = "xgboost"
@@ -29,6 +30,8 @@ def stage2_family(model: Any) -> str:
         return EXTRA_TREES
     if kind.__name__ == "RandomForestClassifier":
         return RANDOM_FOREST
+    if kind.__name__ == "LogisticRegression":
+        return LOGISTIC
     return kind.__name__
 
 

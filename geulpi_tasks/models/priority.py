@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.sparse import csr_matrix, hstack
+from sklearn.linear_model import LogisticRegression
 
 from geulpi_tasks.features.event_features import MarkerSet, normalize_text, numeric_features
 from geulpi_tasks.schemas import CATEGORIES, EventInput, Priority
@@ -108,13 +110,11 @@ def train_priority_classifier(x_text: Any, events: Sequence[EventInput], categor
 
     Rows whose text carries an urgency or tentative word are left out: the rules answer those, and keeping them
     would teach the model the words instead of the events."""
-    from scipy.sparse import csr_matrix, hstack
-    from sklearn.linear_model import LogisticRegression
 
     keep = np.array([rule_priority(e) is None for e in events])
     if keep.sum() < 10 or len({p for p, k in zip(priorities, keep) if k}) < 2:
         raise ValueError("too few rows without an urgency/tentative word to learn priority from")
-    idx = np.flatnonzero(keep)
+    idx = [int(i) for i in np.flatnonzero(keep)]
     ev = [events[i] for i in idx]
     cat_idx = np.array([CATEGORIES.index(categories[i]) for i in idx])
     y = np.array([PRIORITIES.index(priorities[i]) for i in idx])

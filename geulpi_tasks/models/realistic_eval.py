@@ -8,7 +8,6 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from geulpi_tasks.models.event_classifier import expected_calibration_error
-from geulpi_tasks.models.priority import predict_priority
 from geulpi_tasks.models.runtime import ServedClassifier
 from geulpi_tasks.schemas import parse_event
 
@@ -24,7 +23,7 @@ def realistic_metrics(model: ServedClassifier, rows: Sequence[dict[str, Any]], *
     events = [parse_event(r) for r in rows]
     classes = list(model.classes)
     y = np.asarray([classes.index(r[label]) for r in rows])
-    probs = model.predict_proba(events)
+    probs, priorities = model.predict_with_priority(events)
     pred = probs.argmax(axis=1)
     conf = probs.max(axis=1)
     out: dict[str, Any] = {
@@ -46,10 +45,11 @@ def realistic_metrics(model: ServedClassifier, rows: Sequence[dict[str, Any]], *
         out["per_language"][lang] = {
             "rows": int(mask.sum()), "accuracy": float(accuracy_score(y[mask], pred[mask])),
             "macro_f1": float(f1_score(y[mask], pred[mask], average="macro", zero_division=0))}
-    with_priority = [(e, r["priority"]) for e, r in zip(events, rows) if r.get("priority") and label == "category"]
+    with_priority = [(guess, r["priority"]) for guess, r in zip(priorities, rows)
+                     if r.get("priority") and label == "category"]
     if with_priority:
         truth = [p for _, p in with_priority]
-        guess = [predict_priority(e).value for e, _ in with_priority]
+        guess = [g for g, _ in with_priority]
         out["priority_accuracy"] = float(accuracy_score(truth, guess))
         out["priority_macro_f1"] = float(f1_score(truth, guess, average="macro", zero_division=0))
     return out

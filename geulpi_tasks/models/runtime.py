@@ -4,7 +4,8 @@ Serving path per request: TF-IDF features computed with the fitted vectorizers' 
 (scikit-learn's ``transform`` spends ~1 ms per call validating input) → text logits as one sparse product in NumPy →
 stage-2 model (a RandomForest or an XGBoost booster, see ``onnx_export.py``) in ONNX Runtime on one thread →
 temperature. A bundle may also hold the learned priority model (``priority.joblib``, plain arrays): its logits
-reuse the same TF-IDF features, so serving priority costs one more small product per event. The fitted stage-2 object is kept in the bundle only as the reference (parity tests, the naive baseline
+reuse the same TF-IDF features, so serving priority costs one more small product per event. The fitted stage-2
+object is kept in the bundle only as the reference (parity tests, the naive baseline
 benchmark, compression) and is not loaded for serving. The file names still say "forest" for every family, so
 bundles written before XGBoost could be served load unchanged.
 """
@@ -54,7 +55,8 @@ def save_bundle(model: TrainedClassifier, directory: Path, *, extra_meta: dict[s
     (directory / _FOREST_ONNX).write_bytes(stage2_onnx_bytes(model.forest, int(model.forest.n_features_in_)))
     if model.priority is not None:
         joblib.dump(model.priority.to_arrays(), directory / _PRIORITY, compress=3)
-    meta = {"has_priority_model": model.priority is not None, "bundle_format": BUNDLE_FORMAT, "classes": list(model.classes), "temperature": model.temperature,
+    meta = {"has_priority_model": model.priority is not None, "bundle_format": BUNDLE_FORMAT,
+            "classes": list(model.classes), "temperature": model.temperature,
             "stage2_family": stage2_family(model.forest), "runtime": "onnxruntime",
             "feature_schema_version": FEATURE_SCHEMA_VERSION, "params": model.params, "metrics": model.metrics,
             **(extra_meta or {})}
@@ -156,7 +158,7 @@ class ServedClassifier:
             idx = np.concatenate([p[0] for p in parts])
             values = np.concatenate([p[1] for p in parts])
             logits[row] = values @ self._coef_t[idx] + self._intercept
-            if coef_p is not None:
+            if coef_p is not None and priority_out is not None:
                 priority_out[row] = values @ coef_p[idx]
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
@@ -176,6 +178,7 @@ class ServedClassifier:
         if prio_text is None:
             return probs, [predict_priority(e).value for e in events]
         pm = self.priority_model
+        assert pm is not None  # prio_text is only set when there is a priority model
         best = probs.argmax(axis=1)
         logits = prio_text + pm._rest(events, best) @ pm.coef_rest + pm.intercept
         return probs, [predict_priority(e, pm.classes[i]).value for e, i in zip(events, logits.argmax(axis=1))]

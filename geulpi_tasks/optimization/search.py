@@ -18,13 +18,14 @@ import numpy as np
 import onnxruntime as ort
 import optuna
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from geulpi_tasks.errors import InvalidInput
-from geulpi_tasks.models.onnx_export import RANDOM_FOREST, XGBOOST, stage2_onnx_bytes
+from geulpi_tasks.models.onnx_export import LOGISTIC, RANDOM_FOREST, XGBOOST, stage2_onnx_bytes
 
 # Every search family converts to ONNX (XGBoost through onnxmltools' converter), so every winner can be served.
-FAMILIES: tuple[str, ...] = (RANDOM_FOREST, XGBOOST)
+FAMILIES: tuple[str, ...] = (LOGISTIC, RANDOM_FOREST, XGBOOST)
 PRUNERS = ("median", "successive_halving", "none")
 # A Pareto trial within this much accuracy of the most accurate Pareto trial counts as "as accurate".
 PARETO_ACCURACY_SLACK = 0.005
@@ -76,8 +77,10 @@ class Stage2Data:
 
 
 def suggest_params(trial: optuna.Trial, family: str) -> dict[str, Any]:
-    """The search space of one family. RandomForest: size, depth, split/leaf sizes, features per split.
-    XGBoost: learning rate, depth, row/column subsampling, rounds, regularisation."""
+    """The search space of one family. Logistic: inverse regularisation. RandomForest: size, depth, split/leaf
+    sizes, features per split. XGBoost: learning rate, depth, row/column subsampling, rounds, regularisation."""
+    if family == LOGISTIC:
+        return {"C": trial.suggest_float("lr_C", 0.05, 20.0, log=True)}
     if family == RANDOM_FOREST:
         return {
             "n_estimators": trial.suggest_int("rf_n_estimators", 20, 200, step=10),
@@ -102,12 +105,15 @@ def suggest_params(trial: optuna.Trial, family: str) -> dict[str, Any]:
 def params_from_trial_params(trial_params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(family, estimator params) from a finished trial's raw ``params`` (prefixed names)."""
     family = trial_params.get("family") or (XGBOOST if any(k.startswith("xgb_") for k in trial_params)
+                                            else LOGISTIC if any(k.startswith("lr_") for k in trial_params)
                                             else RANDOM_FOREST)
-    prefix = "rf_" if family == RANDOM_FOREST else "xgb_"
+    prefix = {RANDOM_FOREST: "rf_", XGBOOST: "xgb_", LOGISTIC: "lr_"}[family]
     return family, {k[len(prefix):]: v for k, v in trial_params.items() if k.startswith(prefix)}
 
 
 def build_estimator(family: str, params: dict[str, Any], *, seed: int, n_jobs: int = 1) -> Any:
+    if family == LOGISTIC:
+        return LogisticRegression(max_iter=3000, random_state=seed, **params)
     if family == RANDOM_FOREST:
         return RandomForestClassifier(random_state=seed, n_jobs=n_jobs, **params)
     if family == XGBOOST:

@@ -7,10 +7,13 @@ import tempfile
 from pathlib import Path
 
 from geulpi_tasks.data.generator import generate_events, split_events
-from geulpi_tasks.models.event_classifier import ForestParams, train_event_classifier
+from geulpi_tasks.data.labelled_sets import SetRole, load_rows, split_dev
+from geulpi_tasks.models.event_classifier import ForestParams, RecipeParams, train_event_classifier
 from geulpi_tasks.models.runtime import save_bundle
 from geulpi_tasks.monitoring.reference import REFERENCE_ARTIFACT, build_reference
 from geulpi_tasks.registry.store import VersionRef, find_version_by_alias, promote_to_production, register_bundle
+from geulpi_tasks.training.data import REALISTIC_WEIGHT, TrainingRows
+from geulpi_tasks.training.measure import measure_realistic
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +29,19 @@ def ensure_production_model(*, tracking_uri: str, artifact_root: Path, model_nam
     log.info("no production '%s' in %s: training a first model on %d generated events", model_name, tracking_uri,
              n_samples)
     train, val, test = split_events(generate_events(n_samples, seed=seed), seed=seed)
-    model = train_event_classifier(train, val, test, seed=seed, forest=ForestParams(n_estimators=n_trees))
+    # The same recipe as a training job: hand-labelled dev rows join the fit (weighted), their holdout calibrates.
+    dev_fit, dev_holdout = split_dev(load_rows(SetRole.DEV))
+    model = train_event_classifier(train, val, test, seed=seed, forest=ForestParams(n_estimators=n_trees),
+                                   recipe=RecipeParams(extra_weight=REALISTIC_WEIGHT), extra_rows=dev_fit,
+                                   calibration_rows=dev_holdout)
     with tempfile.TemporaryDirectory() as tmp:
         bundle = save_bundle(model, Path(tmp) / "bundle", extra_meta={"semver": FIRST_SEMVER})
         scalar_metrics = {k: v for k, v in model.metrics.items() if isinstance(v, (int, float))}
+        rows = TrainingRows(train, val, test, realistic_holdout=dev_holdout)
+        realistic = measure_realistic(bundle, rows, label="category", tracking_uri=tracking_uri,
+                                      model_name=model_name, download_dir=Path(tmp) / "production")
+        scalar_metrics.update({k: v for k, v in realistic.items() if isinstance(v, (int, float))})
+        model.metrics["realistic"] = realistic["realistic"]
         ref = register_bundle(bundle, tracking_uri=tracking_uri, artifact_root=artifact_root, name=model_name,
                               description="First model, trained automatically on generated bilingual events.",
                               semver=FIRST_SEMVER, params=model.params, metrics=scalar_metrics,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from geulpi_tasks.data.generator import generate_events, split_events
+from geulpi_tasks.data.generator import generate_events, is_contentless, split_events
 from geulpi_tasks.data.labelled_sets import SetRole, load_rows, split_dev
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.feedback import list_feedback_rows
@@ -15,7 +15,7 @@ from geulpi_tasks.training.request import TrainingRequest
 
 # How much one row counts in fitting, against a generated row's 1: a hand-labelled realistic row, and a user's
 # correction (the strongest evidence of what the model gets wrong on real calendars).
-REALISTIC_WEIGHT = 4.0
+REALISTIC_WEIGHT = 3.0
 FEEDBACK_WEIGHT = 8.0
 
 
@@ -60,7 +60,8 @@ def load_training_rows(request: TrainingRequest, *, redis_client: Any, key_prefi
     realistic_holdout: list[dict] = []
     if request.include_realistic:
         fit, realistic_holdout = split_dev([r for r in load_rows(SetRole.DEV) if r.get(label) in request.classes])
-        train = train + [{**r, "source": "realistic", "weight": REALISTIC_WEIGHT} for r in fit]
+        # Contentless rows ("asdf" → OTHER) are best guesses, taught as "no idea" by the text stage instead.
+        train = train + [{**r, "source": "realistic", "weight": REALISTIC_WEIGHT} for r in fit if not is_contentless(r)]
         info["realistic_rows"] = len(fit)
         info["realistic_holdout_rows"] = len(realistic_holdout)
     feedback_holdout: list[dict] = []
@@ -72,7 +73,8 @@ def load_training_rows(request: TrainingRequest, *, redis_client: Any, key_prefi
                     if r.get(label) in request.classes]
         # The same stable split as the dev sets: a share of corrections is kept to judge the candidate with.
         fit_feedback, feedback_holdout = split_dev(feedback)
-        train = train + [{**r, "source": "feedback", "weight": FEEDBACK_WEIGHT} for r in fit_feedback]
+        train = train + [{**r, "source": "feedback", "weight": FEEDBACK_WEIGHT} for r in fit_feedback
+                         if not is_contentless(r)]
         info["feedback_rows"] = len(fit_feedback)
         info["feedback_holdout_rows"] = len(feedback_holdout)
         # Held-out corrections judged this version, so their users count as well.

@@ -34,7 +34,7 @@ from geulpi_tasks.training.register import (
 from geulpi_tasks.training.request import TrainingRequest, parse_training_request
 from geulpi_tasks.training.search import fit_stage2, select_stage2
 from geulpi_tasks.training.state import JobState
-from geulpi_tasks.training.text_stage import TextStage, fit_text_stage, stage2_features
+from geulpi_tasks.training.text_stage import TextStage, fit_priority_model, fit_text_stage, stage2_features
 
 __all__ = ["JOB_TAG", "DEFAULT_SAMPLES", "run_training_job"]
 
@@ -123,6 +123,9 @@ def _candidate(req: TrainingRequest, ctx: JobContext, text: TextStage, rows: Tra
         "optimize": req.optimize, "automl": req.automl, "n_optimization_trials": req.n_optimization_trials,
         "parallelism": req.parallelism, "multi_objective": req.multi_objective, "prune_trees": req.prune_trees}
     model.data_fingerprint = rows.fingerprints(req.label_key)
+    if req.model_type == "event_classifier":
+        model.priority = fit_priority_model(text, rows.train, seed=ctx.seed)
+        model.params["learned_priority"] = model.priority is not None
     return Candidate(model=model, metrics=metrics, params=model.params, fingerprint=model.data_fingerprint,
                      search=search, compression=compression)
 

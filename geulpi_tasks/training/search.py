@@ -7,8 +7,8 @@ from typing import Any
 
 import redis
 
-from geulpi_tasks.models.event_classifier import ForestParams
-from geulpi_tasks.models.onnx_export import RANDOM_FOREST, stage2_family
+from geulpi_tasks.models.event_classifier import RecipeParams
+from geulpi_tasks.models.onnx_export import LOGISTIC, stage2_family
 from geulpi_tasks.optimization.automl import EXPORTABLE_FAMILIES, AutoMLOptimizer
 from geulpi_tasks.optimization.compression import prune_forest
 from geulpi_tasks.optimization.search import (
@@ -32,9 +32,9 @@ def select_stage2(request: TrainingRequest, data: Stage2Data, ctx: JobContext) -
     if request.automl:
         return _automl(request, data, ctx)
     if not request.optimize:
-        params = dict(ForestParams().__dict__)
-        return build_estimator(RANDOM_FOREST, params, seed=ctx.seed, n_jobs=-1), {"family": RANDOM_FOREST,
-                                                                                    **params}, {"mode": "default"}
+        params = {"C": RecipeParams().stage2_c}
+        return build_estimator(LOGISTIC, params, seed=ctx.seed, n_jobs=-1), {"family": LOGISTIC, **params}, {
+            "mode": "default"}
     return _optuna(request, data, ctx)
 
 

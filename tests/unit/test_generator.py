@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from geulpi_tasks.data import generator as gen
-from geulpi_tasks.data.generator import CATEGORIES, generate_events, split_events
+from geulpi_tasks.data.generator import CATEGORIES, generate_events, is_contentless, split_events
 
 N = 5000
 REQUIRED = {"title", "startTime", "endTime", "category", "priority", "lang"}
@@ -163,7 +163,8 @@ def test_priority_follows_markers_then_the_event(events):
     ("LEARNING", "piano lesson", "MEDIUM"), ("LEARNING", "online course", "LOW"),
     ("HEALTH", "gym", "LOW"), ("HEALTH", "dentist", "MEDIUM"), ("HEALTH", "MRI", "HIGH"),
     ("PERSONAL", "laundry", "LOW"), ("PERSONAL", "DMV appointment", "MEDIUM"),
-    ("WORK", "standup", "MEDIUM"), ("WORK", "client call - {en_company}", "HIGH"), ("WORK", "update Jira tickets", "LOW"),
+    ("WORK", "standup", "MEDIUM"), ("WORK", "client call - {en_company}", "HIGH"),
+    ("WORK", "update Jira tickets", "LOW"),
     ("OTHER", "hold", "LOW"), ("OTHER", "flight home", "HIGH"), ("SOCIAL", "dinner with friends", "MEDIUM"),
 ])
 def test_event_priority_follows_the_rule_book(cat, template, expected):
@@ -227,3 +228,12 @@ def test_split_rejects_bad_fractions(events):
         split_events(events, val_fraction=0.5, test_fraction=0.5)
     with pytest.raises(ValueError):
         split_events(events, val_fraction=-0.1)
+
+
+@pytest.mark.parametrize("title, contentless", [
+    ("a", True), ("asdf", True), ("asdf ㅋㅋ", True), ("???", True), ("ㅋㅋ", True), ("😊", True), ("meeting?", True),
+    ("gym", False), ("치과", False), ("OOO", False), ("F45", False), ("gym ㅋㅋ", False), ("물 2L", False)])
+def test_contentless_titles_are_recognised(title, contentless):
+    assert is_contentless({"title": title}) is contentless
+    # A description or location gives the event a meaning.
+    assert is_contentless({"title": title, "location": "Seoul National Univ. Dental Hospital"}) is False
