@@ -16,6 +16,7 @@ from api.blueprints import monitoring as monitoring_blueprint
 from api.blueprints import training as training_blueprint
 from api.errors import register_error_handlers
 from api.gateway import TaskGateway
+from api.limits import register_limits
 from api.state import ApiState, init_state
 from geulpi_tasks.settings import Settings
 from workers.celery_app import app as task_app
@@ -38,6 +39,10 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
     state = ApiState(settings=settings, celery=celery, gateway=gateway)
     init_state(app, state)
     state.auth = register_auth(app, settings)
+    # After the API-key check, so a caller without a valid key gets 401 and costs no limit.
+    limited = {"classify": classify.bp, "analyses": analyses.bp, "feedback": feedback_blueprint.bp,
+               "training": training_blueprint.bp}
+    state.limiter = register_limits(app, settings, limited)
 
     for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, models_blueprint.bp, feedback_blueprint.bp,
                       experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp):
