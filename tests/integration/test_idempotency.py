@@ -3,6 +3,7 @@ real training worker for the job that must not run twice."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 
@@ -87,9 +88,27 @@ def test_answers_are_kept_24_hours_from_the_first_request(client, base_settings)
     headers = _key()
     assert client.post("/feedback", json=_feedback(), headers=headers).status_code == 201
     r = redis.Redis.from_url(base_settings.redis_url)
-    (key,) = list(r.scan_iter(f"{base_settings.key_prefix}:idempotency:feedback:*"))[-1:]
+    owner = hashlib.sha256(TEST_API_KEY.encode()).hexdigest()[:32]  # the keyed test client's caller
+    key = IdempotencyStore(r, base_settings.key_prefix, 0)._redis_key("feedback", owner, headers["Idempotency-Key"])
     assert base_settings.idempotency_ttl_s == 24 * 3600
     assert 24 * 3600 - 60 < r.ttl(key) <= 24 * 3600
+
+
+def test_openapi_documents_the_header_and_the_limits_where_they_apply(client):
+    paths = client.get("/openapi.json").json["paths"]
+    with_key, limited = set(), set()
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])):
+                with_key.add(f"{method.upper()} {path}")
+                assert {"409", "422"} <= set(operation["responses"])
+            if "429" in operation["responses"]:
+                limited.add(f"{method.upper()} {path}")
+                assert "Retry-After" in operation["responses"]["429"]["headers"]
+    assert with_key == {"POST /models/train", "POST /experiments/create", "POST /feedback"}
+    assert limited == {"POST /v2/classify-event", "POST /classify-event", "POST /v2/classify-events",
+                       "POST /analyze-balance", "POST /optimize-schedule", "POST /detect-patterns",
+                       "POST /analyze-burnout", "POST /feedback", "POST /models/train"}
 
 
 def test_a_retry_while_the_first_is_running_is_409_and_runs_nothing(base_settings):
