@@ -49,7 +49,7 @@ def user_of(body: Any) -> str | None:
 
 
 def _request_user() -> str | None:
-    return user_of(request.get_json(silent=True, cache=True))
+    return user_of(request.get_json(force=True, silent=True, cache=True))  # as json_body: any Content-Type
 
 
 def user_key() -> str:

@@ -4,6 +4,7 @@ with Retry-After, off by default. Limits are per hour, so no window ends during 
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 
 import pytest
@@ -117,3 +118,13 @@ def test_a_limit_that_does_not_parse_names_its_variable(base_settings, celery_cl
 ])
 def test_user_of_a_request(body, user):
     assert user_of(body) == user
+
+
+def test_the_user_is_read_from_a_body_sent_without_a_json_content_type(limited_app):
+    client = limited_app.test_client()
+    for i in range(3):
+        body = json.dumps(_feedback(user="plain-user"))
+        assert client.post("/feedback", data=body, content_type="text/plain",
+                           headers=_bearer(f"plain-{i}")).status_code == 201
+    _assert_limited(client.post("/feedback", data=json.dumps(_feedback(user="plain-user")), content_type="text/plain",
+                                headers=_bearer("plain-9")), "userId")
