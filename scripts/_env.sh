@@ -13,7 +13,8 @@ ensure_venv() {
   fi
   local stamp="$VENV/.installed-$(basename "$req")"
   local sum
-  sum=$(cat "$req" requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+  # This checkout's path too: the editable install (and so `geulpi`) must point at the tree being run.
+  sum=$( (cat "$req" requirements.txt pyproject.toml; pwd) | sha256sum | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ] || [ ! -x "$VENV/bin/geulpi" ]; then
     "$VENV/bin/python" -m pip install --quiet --require-hashes -r "$req"
     "$VENV/bin/python" -m pip install --quiet --no-deps -e .
