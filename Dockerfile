@@ -8,8 +8,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY requirements.txt /tmp/requirements.txt
-# psycopg2-binary: MLflow's PostgreSQL backend store (only the mlflow service uses it).
-RUN pip install -r /tmp/requirements.txt psycopg2-binary==2.9.13
+# The hashed lock (scripts/lock): every package pinned and checked.
+RUN pip install --require-hashes -r /tmp/requirements.txt
+# psycopg2-binary: MLflow's PostgreSQL backend store (only the mlflow service uses it), so not in the lock.
+RUN pip install psycopg2-binary==2.9.13
 
 FROM python:3.11-slim
 # tini as pid 1: reaps orphaned children and forwards signals, so Celery's warm shutdown runs on `docker stop`.
@@ -25,6 +27,8 @@ RUN groupadd --gid 10001 geulpi \
     && chown geulpi:geulpi /data /prometheus-multiproc /mlartifacts
 WORKDIR /app
 COPY . /app
+# The project itself, editable so its data folder default stays /app's layout; gives the `geulpi` command.
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps -e /app
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     GEULPI_DATA_DIR=/data MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR=false
 USER geulpi

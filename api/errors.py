@@ -14,6 +14,7 @@ from geulpi_tasks.errors import (
     InvalidInput,
     InvalidValue,
     NotFound,
+    RateLimited,
     Timeout,
     Unauthorized,
     Unavailable,
@@ -26,6 +27,7 @@ STATUS_BY_FAMILY: tuple[tuple[type[GeulpiError], int], ...] = (
     (InvalidValue, 422),
     (InvalidInput, 400),
     (Unauthorized, 401),
+    (RateLimited, 429),
     (NotFound, 404),
     (Conflict, 409),
     (Timeout, 504),
@@ -48,6 +50,8 @@ def register_error_handlers(app: Flask) -> None:
         response = _body(err.code, err.message, err.details)
         if status == 503:
             response.headers["Retry-After"] = "5"
+        if status == 429:
+            response.headers["Retry-After"] = str(err.details.get("retryAfterSeconds", 1))
         if status == 401:
             # RFC 6750: a Bearer challenge; error="invalid_token" only when a key was sent and refused.
             challenge = 'Bearer realm="geulpi"'

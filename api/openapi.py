@@ -20,6 +20,7 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 _ERROR_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"},
                                "description": 'Bearer realm="geulpi" (RFC 6750)'}},
+    429: {"Retry-After": {"required": True, "schema": {"type": "string"}, "description": "Seconds until the limit resets"}},
     503: {"Retry-After": {"required": True, "schema": {"type": "string"}, "description": "Seconds"}},
 }
 
@@ -28,7 +29,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     text = {400: "Invalid input (the field is named in details.field; any body nested over 32 levels, with a key "
                  "over 256 characters or a number beyond float range is refused on every endpoint)", 401: "API key missing or not valid",
             404: "Not found", 409: "Conflict with the current state", 413: "Body too large",
-            422: "Values that contradict each other", 503: "A dependency is unavailable", 504: "No worker answered in time"}
+            422: "Values that contradict each other", 429: "Over a rate limit (GEULPI_RATE_LIMIT_*); details.field says what it was counted by", 503: "A dependency is unavailable", 504: "No worker answered in time"}
     return {str(c): {"description": text[c], **({"headers": _ERROR_HEADERS[c]} if c in _ERROR_HEADERS else {}),
                      "content": {"application/json": {"schema": _ERROR}}} for c in codes}
 
@@ -40,6 +41,17 @@ _CLASSIFY_OPERATIONS = frozenset({"classifyEvent", "classifyEventV1", "classifyE
 # Reads that always need a key, whatever GEULPI_AUTH_READS says (api/auth.py PRIVATE_ENDPOINTS).
 _PRIVATE_OPERATIONS = frozenset({"readAudit"})
 _LOCATION = {"Location": {"required": True, "schema": {"type": "string"}, "description": "Where to poll"}}
+# Must match api/limits.py: the blueprints whose calls count against GEULPI_RATE_LIMIT_* (when GEULPI_RATE_LIMITS=true).
+_RATE_LIMITED_OPERATIONS = _CLASSIFY_OPERATIONS | {"trainModel"}
+# Must match the views decorated with api.idempotency.idempotent.
+_IDEMPOTENT_OPERATIONS = frozenset({"trainModel", "createExperiment", "postFeedback"})
+_IDEMPOTENCY_PARAM = {"name": "Idempotency-Key", "in": "header", "required": False,
+                      "schema": {"type": "string", "pattern": "^[!-~](?:[ -~]{0,253}[!-~])?$"},
+                      "description": "Any unique string (e.g. a UUID). The same key and request within "
+                                     "GEULPI_IDEMPOTENCY_TTL (24 h) answer the first answer again and do no second job; "
+                                     "the same key with a different request is 422."}
+_REPLAYED = {"Idempotent-Replayed": {"required": False, "schema": {"type": "string", "enum": ["true"]},
+                                     "description": "This is the first answer to the Idempotency-Key, replayed"}}
 
 
 def _with_security_and_locations(paths: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +65,14 @@ def _with_security_and_locations(paths: dict[str, Any]) -> dict[str, Any]:
                     response["headers"] = _LOCATION
             # Any endpoint refuses a JSON body nested too deep, with a huge key or a number beyond float range.
             operation["responses"].setdefault("400", _errors(400)["400"])
+            if operation["operationId"] in _IDEMPOTENT_OPERATIONS:
+                operation["parameters"] = [*operation.get("parameters", []), _IDEMPOTENCY_PARAM]
+                for status, response in operation["responses"].items():
+                    if status.startswith("2"):
+                        response["headers"] = {**response.get("headers", {}), **_REPLAYED}
+                operation["responses"].update(_errors(409, 422))
+            if operation["operationId"] in _RATE_LIMITED_OPERATIONS:
+                operation["responses"].update(_errors(429))
             if operation["operationId"] in _OPEN_OPERATIONS:
                 continue
             required = ((method not in ("get", "head") and operation["operationId"] not in _CLASSIFY_OPERATIONS)

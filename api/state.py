@@ -9,6 +9,7 @@ from typing import Any
 import redis
 from celery import Celery
 from flask import Flask, current_app
+from flask_limiter import Limiter
 
 from api.auth import AuthPolicy
 from api.gateway import TaskGateway
@@ -24,6 +25,7 @@ class ApiState:
     celery: Celery
     gateway: TaskGateway
     auth: AuthPolicy | None = None
+    limiter: Limiter | None = None
     _redis: redis.Redis | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -1,15 +1,21 @@
-"""``geulpi models list|train|promote|rollback|compare``: the model lifecycle from a terminal, through the same domain
-functions as the API; ``geulpi backup PATH`` / ``geulpi restore PATH``: the registry and the durable Redis state in
-one archive; ``geulpi simulate ...`` runs the traffic simulator (geulpi_tasks.tools.simulation).
-Run as ``python -m geulpi_tasks.cli models ...``; prints JSON; exit code 0 on success, 2 for a bad request
-(unknown version, stage, ...), 1 when a dependency is unavailable. Every command that changes something leaves an
-audit entry with the local user as actor.
+"""The ``geulpi`` command (installed by ``pip install -e .``; also ``python -m geulpi_tasks.cli``):
+
+- ``geulpi start``: the whole system on this machine (what ``scripts/start`` runs after installing);
+- ``geulpi models list|train|promote|rollback|compare``: the model lifecycle from a terminal, through the same domain
+  functions as the API; prints JSON; exit code 0 on success, 2 for a bad request (unknown version, stage, ...), 1 when
+  a dependency is unavailable;
+- ``geulpi backup PATH`` / ``geulpi restore PATH``: the registry and the durable Redis state in one archive;
+- ``geulpi simulate ...``: the traffic simulator (geulpi_tasks.tools.simulation);
+- ``geulpi version``: the installed version.
+
+Every command that changes something leaves an audit entry with the local user as actor.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -17,7 +23,7 @@ from typing import Any, Sequence
 
 import redis
 
-from geulpi_tasks import backup
+from geulpi_tasks import __version__, backup
 from geulpi_tasks.errors import Conflict, GeulpiError, InvalidInput, NotFound
 from geulpi_tasks.feedback import list_feedback_rows
 from geulpi_tasks.privacy.audit import AuditEntry, local_actor, record_audit
@@ -30,8 +36,14 @@ from geulpi_tasks.training.job import run_training_job
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="geulpi", description="Geulpi model lifecycle.")
+    parser = argparse.ArgumentParser(prog="geulpi", description="Geulpi Tasks: start the system, manage models, "
+                                     "simulate traffic.")
+    parser.add_argument("--version", action="version", version=f"geulpi-tasks {__version__}")
     areas = parser.add_subparsers(dest="area", required=True)
+    areas.add_parser("start", add_help=False,
+                     help="Start Redis (if none answers), the first model, API, workers, Beat, Flower and the MLflow "
+                          "UI; Ctrl-C stops them.")
+    areas.add_parser("version", help="Print the installed version.")
     areas.add_parser("simulate", add_help=False,
                      help="Drive a running system with labelled traffic (geulpi simulate --help).")
     saving = areas.add_parser("backup", help="Write the registry, its artifacts and the durable Redis state to PATH.")
@@ -114,11 +126,23 @@ def _train(args: argparse.Namespace, settings: Settings) -> Any:
                             gates=PromotionGates.from_settings(settings))
 
 
+def start(argv: Sequence[str]) -> int:
+    """Replace this process with the launcher (``workers.launcher``, a layer above this one: run, not imported)."""
+    command = [sys.executable, "-m", "workers.launcher", *argv]
+    os.execv(sys.executable, command)
+    return 1  # not reached: execv only returns by raising
+
+
 def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None) -> int:
     argv = list(argv) if argv is not None else sys.argv[1:]
     if argv[:1] == ["simulate"]:
         return simulate(argv[1:], settings=settings, prog="geulpi simulate")
+    if argv[:1] == ["start"]:
+        return start(argv[1:])
     args = _parser().parse_args(argv)
+    if args.area == "version":
+        print(f"geulpi-tasks {__version__}")
+        return 0
     settings = settings or Settings.from_env()
     try:
         result = _run(args, settings)

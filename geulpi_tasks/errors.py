@@ -75,6 +75,13 @@ class ModelNotReady(Unavailable):
     code = "model_not_ready"
 
 
+class RateLimited(GeulpiError):
+    """The caller went over a rate limit; ``details['retryAfterSeconds']`` says when to try again and
+    ``details['field']`` what the limit was counted by (``Authorization`` or ``userId``)."""
+
+    code = "rate_limited"
+
+
 class Unauthorized(GeulpiError):
     """The request lacks a valid API key; ``details['field']`` is ``Authorization``."""
 
@@ -87,7 +94,7 @@ class Unauthorized(GeulpiError):
 _FAMILIES: dict[str, type[GeulpiError]] = {
     cls.code: cls
     for cls in (GeulpiError, InvalidInput, InvalidValue, NotFound, Conflict, Unavailable, Timeout, ModelNotReady,
-                Unauthorized)
+                Unauthorized, RateLimited)
 }
 
 

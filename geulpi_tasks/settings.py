@@ -57,6 +57,8 @@ class Settings:
     api_port: int = 8001
     # Flower port used by the launcher.
     flower_port: int = 5555
+    # MLflow UI port used by the launcher (`mlflow server` on the local store; loopback only).
+    mlflow_port: int = 5000
     # Prefix of every Redis key the project writes outside Celery's own keys.
     key_prefix: str = "geulpi"
     # Health check: how long to wait for an inference worker to answer a ping (seconds).
@@ -119,6 +121,19 @@ class Settings:
     auth_classify: str = "open"
     # Security: Flower's "user:password" basic auth; scripts/start generates one into <data_dir>/flower-auth if empty.
     flower_basic_auth: str = field(default="", repr=False)
+    # Rate limits (flask-limiter, counted in Redis): off by default so benchmarks from one machine never meet them;
+    # docker-compose turns them on. Each limit is counted per API key (client address without one) and per userId.
+    rate_limits: bool = False
+    # Rate limit of classification calls (/classify-event, /v2/classify-event(s)); "N/second|minute|hour|day", ";"-joined.
+    rate_limit_classify: str = "600/minute"
+    # Rate limit of the four calendar analyses (heavier per call than a classification).
+    rate_limit_analyses: str = "120/minute"
+    # Rate limit of POST /feedback.
+    rate_limit_feedback: str = "300/minute"
+    # Rate limit of POST /models/train (each accepted call is a training job of minutes).
+    rate_limit_training: str = "20/hour"
+    # Idempotency-Key: how long the first answer to a key is kept and replayed (seconds; 24 h as the issue asks).
+    idempotency_ttl_s: int = 24 * 3600
     # Client side: the key the traffic simulator sends as "Authorization: Bearer" (the API checks api_keys).
     client_api_key: str = field(default="", repr=False)
     # Security: interface the API listens on (scripts/start); 0.0.0.0 exposes it to the network.
@@ -221,6 +236,7 @@ ENVIRONMENT: dict[str, tuple[str, str, str]] = {
     "GEULPI_MAX_TRAINING_JOB_S": ("max_training_job_s", "21600", "Longest training job; visibility timeout is above it."),
     "GEULPI_API_PORT": ("api_port", "8001", "Port of the HTTP API started by scripts/start."),
     "GEULPI_FLOWER_PORT": ("flower_port", "5555", "Port of Flower started by scripts/start."),
+    "GEULPI_MLFLOW_PORT": ("mlflow_port", "5000", "Port of the MLflow UI scripts/start serves on the local store (127.0.0.1)."),
     "GEULPI_KEY_PREFIX": ("key_prefix", "geulpi", "Prefix of every Redis key the project writes."),
     "GEULPI_HEALTH_PING_TIMEOUT": ("health_ping_timeout_s", "1", "Seconds /health waits for a worker ping."),
     "GEULPI_GATE_MIN_ACCURACY": ("gate_min_accuracy", "0.8",
@@ -258,6 +274,13 @@ ENVIRONMENT: dict[str, tuple[str, str, str]] = {
                         "Comma-separated API keys (Authorization: Bearer); empty = every mutating call is refused."),
     "GEULPI_AUTH_READS": ("auth_reads", "open", "open, or key: GET endpoints other than /health, metrics and docs need a key."),
     "GEULPI_AUTH_CLASSIFY": ("auth_classify", "open", "open, or key: classification, analyses and feedback need a key."),
+    "GEULPI_RATE_LIMITS": ("rate_limits", "false", "Rate limits on (docker-compose) or off (scripts/start); counted in Redis."),
+    "GEULPI_RATE_LIMIT_CLASSIFY": ("rate_limit_classify", "600/minute",
+                                   "Classification calls per API key (or address) and per userId."),
+    "GEULPI_RATE_LIMIT_ANALYSES": ("rate_limit_analyses", "120/minute", "Calendar analyses per API key (or address) and per userId."),
+    "GEULPI_RATE_LIMIT_FEEDBACK": ("rate_limit_feedback", "300/minute", "POST /feedback per API key (or address) and per userId."),
+    "GEULPI_RATE_LIMIT_TRAINING": ("rate_limit_training", "20/hour", "POST /models/train per API key."),
+    "GEULPI_IDEMPOTENCY_TTL": ("idempotency_ttl_s", "86400", "Seconds the first answer to an Idempotency-Key is kept and replayed."),
     "FLOWER_BASIC_AUTH": ("flower_basic_auth", "(scripts/start: generated)",
                           "Flower's user:password basic auth (read by Flower itself)."),
     "GEULPI_API_KEY": ("client_api_key", "",

@@ -1,5 +1,6 @@
-# Shared by scripts/start and scripts/test: create .venv with Python 3.11+ and install a requirements file
-# when its content changed since the last install.
+# Shared by scripts/start and scripts/test: create .venv with Python 3.11+, install a hashed lock file (generated
+# from pyproject.toml by scripts/lock) when it or pyproject.toml changed since the last install, then the project
+# itself (editable, no dependencies: the lock already brought them), which gives the `geulpi` command.
 VENV="${GEULPI_VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 
@@ -12,9 +13,11 @@ ensure_venv() {
   fi
   local stamp="$VENV/.installed-$(basename "$req")"
   local sum
-  sum=$(cat "$req" requirements.txt | sha256sum | cut -d' ' -f1)
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
-    "$VENV/bin/python" -m pip install --quiet -r "$req"
+  # This checkout's path too: the editable install (and so `geulpi`) must point at the tree being run.
+  sum=$( (cat "$req" requirements.txt pyproject.toml; pwd) | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ] || [ ! -x "$VENV/bin/geulpi" ]; then
+    "$VENV/bin/python" -m pip install --quiet --require-hashes -r "$req"
+    "$VENV/bin/python" -m pip install --quiet --no-deps -e .
     echo "$sum" > "$stamp"
   fi
 }

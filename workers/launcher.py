@@ -1,12 +1,14 @@
-"""Start the whole system on one machine: Redis (if none answers), the first model, API, workers, Beat, Flower.
+"""Start the whole system on one machine: Redis (if none answers), the first model, API, workers, Beat, Flower and
+the MLflow UI.
 
-``scripts/start`` runs this after installing. Ctrl-C stops every process it started, Redis included.
+``scripts/start`` (``geulpi start``) runs this after installing. Ctrl-C stops every process it started, Redis included.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -35,12 +37,35 @@ from geulpi_tasks.training.bootstrap import ensure_production_model
 log = logging.getLogger("geulpi.launcher")
 
 
+def is_remote_tracking(settings: Settings) -> bool:
+    return settings.effective_tracking_uri.startswith(("http://", "https://"))
+
+
+def mlflow_ui_url(settings: Settings) -> str:
+    """Where the MLflow UI is: the tracking server itself, or the one the launcher serves on the local store."""
+    if is_remote_tracking(settings):
+        return settings.effective_tracking_uri.rstrip("/")
+    return f"http://127.0.0.1:{settings.mlflow_port}"
+
+
+def mlflow_ui_command(settings: Settings, bin_dir: Path) -> str | None:
+    """``mlflow server`` on the local SQLite store and the same artifact root the jobs log to (None when a tracking
+    server already serves the UI). Loopback only: the UI has no login. One worker: it is for people, not traffic."""
+    if is_remote_tracking(settings):
+        return None
+    return (f"{bin_dir / 'mlflow'} server --backend-store-uri {shlex.quote(settings.effective_tracking_uri)} "
+            f"--default-artifact-root {shlex.quote(settings.artifact_root.as_uri())} --no-serve-artifacts "
+            f"--host 127.0.0.1 --port {settings.mlflow_port} --workers 1")
+
+
 def process_table(settings: Settings, python: str) -> dict[str, str]:
     """Name -> command of every long-running process (the Procfile, in code)."""
     bin_dir = Path(python).parent
+    ui = mlflow_ui_command(settings, bin_dir)
+    mlflow_ui = {"mlflow": ui} if ui else {}
     if settings.disable_redis:
         return {"api": f"{bin_dir / 'gunicorn'} -b {settings.api_host}:{settings.api_port} -w 1 -k gthread --threads 4 "
-                       "--timeout 120 'api:wsgi_app()'"}
+                       "--timeout 120 'api:wsgi_app()'", **mlflow_ui}
     return {
         "api": f"{bin_dir / 'gunicorn'} -b {settings.api_host}:{settings.api_port} -w 2 -k gthread --threads 8 "
                "--timeout 60 'api:wsgi_app()'",
@@ -49,6 +74,7 @@ def process_table(settings: Settings, python: str) -> dict[str, str]:
         "monitoring": f"{python} -m workers.monitoring",
         "beat": f"{python} -m workers.beat",
         "flower": f"{bin_dir / 'celery'} -A workers.celery_cli flower --port={settings.flower_port}",
+        **mlflow_ui,
     }
 
 
@@ -73,6 +99,17 @@ def security_env(settings: Settings) -> tuple[dict[str, str], list[str]]:
             lines.append(f"  Flower    login {auth}  ({'generated into' if created else 'from'} "
                          f"{settings.data_dir / FLOWER_AUTH_FILE})")
     return env, lines
+
+
+def start_banner(settings: Settings, secret_lines: list[str]) -> list[str]:
+    """What the launcher prints once everything is started: where to look, and with which credentials."""
+    lines = [f"  API       http://{settings.api_host}:{settings.api_port}  (health: /health, docs: /openapi.json; "
+             "GEULPI_API_HOST=0.0.0.0 exposes it to the network)"]
+    if not settings.disable_redis:
+        lines.append(f"  Flower    http://127.0.0.1:{settings.flower_port}  (workers, queues, tasks live)")
+    lines.append(f"  MLflow UI {mlflow_ui_url(settings)}  (training runs, metrics, Pareto fronts, registered versions;"
+                 f" store {settings.effective_tracking_uri})")
+    return [*lines, *secret_lines, "  Ctrl-C stops everything."]
 
 
 def process_env(name: str, env: dict[str, str]) -> dict[str, str]:
@@ -120,12 +157,7 @@ def main() -> int:
         env.update(secret_env)
         for name, cmd in process_table(settings, sys.executable).items():
             manager.add_process(name, cmd, env=process_env(name, env))
-        print(f"\n  API       http://{settings.api_host}:{settings.api_port}  (health: /health, docs: /openapi.json; "
-              "GEULPI_API_HOST=0.0.0.0 exposes it to the network)")
-        if not settings.disable_redis:
-            print(f"  Flower    http://127.0.0.1:{settings.flower_port}")
-        print("\n".join(secret_lines))
-        print(f"  MLflow    {settings.effective_tracking_uri}\n  Ctrl-C stops everything.\n", flush=True)
+        print("\n" + "\n".join(start_banner(settings, secret_lines)) + "\n", flush=True)
         manager.loop()
         return int(manager.returncode or 0)
     finally:

@@ -8,6 +8,7 @@ import redis
 from flask import Blueprint, request
 
 from api.http import json_body, redis_client, settings
+from api.idempotency import idempotent
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.experiments import lifecycle
 from geulpi_tasks.registry.gates import PromotionGates
@@ -33,6 +34,7 @@ def _promote_flag() -> bool:
 
 
 @bp.post("/experiments/create")
+@idempotent("experiments_create")
 def create_experiment() -> Any:
     experiment = lifecycle.create_experiment(_redis(), settings().key_prefix, settings().effective_tracking_uri,
                                            json_body())

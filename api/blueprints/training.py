@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, url_for
 
 from api.http import gateway, json_body
+from api.idempotency import idempotent
 from geulpi_tasks.training.request import parse_training_request
 from workers.task_names import TRAIN_MODEL
 
@@ -14,6 +15,7 @@ bp = Blueprint("training", __name__)
 
 
 @bp.post("/models/train")
+@idempotent("train")
 def train_model() -> Any:
     body = json_body()
     parse_training_request(body)

@@ -16,11 +16,19 @@ from typing import Any
 
 import mlflow
 import mlflow.artifacts
+import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from geulpi_tasks.errors import NotFound, Unavailable
-from geulpi_tasks.models.pyfunc import BUNDLE_ARTIFACT, EventClassifierPyfunc
+from geulpi_tasks.models.pyfunc import (
+    BUNDLE_ARTIFACT,
+    INPUT_EXAMPLE,
+    EventClassifierPyfunc,
+    model_signature,
+    pinned_requirements,
+)
+from geulpi_tasks.settings import PROJECT_ROOT
 
 PRODUCTION_ALIAS = "production"
 EXPERIMENT_NAME = "geulpi-event-classifier"
@@ -60,7 +68,10 @@ def register_bundle(bundle_dir: Path, *, tracking_uri: str, artifact_root: Path,
                     semver: str, params: dict[str, Any], metrics: dict[str, float],
                     run_tags: dict[str, str] | None = None, json_artifacts: dict[str, Any] | None = None
                     ) -> VersionRef:
-    """Log a bundle as an MLflow pyfunc model in a new run and register it as a new version of ``name``."""
+    """Log a bundle as an MLflow pyfunc model in a new run and register it as a new version of ``name``.
+
+    The version carries a signature, an input example (one event), pinned requirements and the geulpi_tasks code the
+    wrapper imports, so ``mlflow.pyfunc.load_model`` and ``mlflow models serve`` work on it anywhere."""
 
     client = client_for(tracking_uri)
     experiment_id = _ensure_experiment(client, tracking_uri, artifact_root)
@@ -71,11 +82,15 @@ def register_bundle(bundle_dir: Path, *, tracking_uri: str, artifact_root: Path,
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
         for file_name, payload in (json_artifacts or {}).items():
             mlflow.log_dict(payload, file_name)
-        info = mlflow.pyfunc.log_model(
-            name="model", python_model=EventClassifierPyfunc(), artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
-            pip_requirements=["scikit-learn", "onnxruntime", "numpy", "scipy", "joblib"],
-            registered_model_name=name,
-        )
+        with tempfile.TemporaryDirectory() as code_dir:
+            code = Path(code_dir) / "geulpi_tasks"
+            shutil.copytree(PROJECT_ROOT / "geulpi_tasks", code,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.jsonl"))
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=EventClassifierPyfunc(), artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
+                pip_requirements=pinned_requirements(), signature=model_signature(bundle_dir),
+                input_example=pd.DataFrame([INPUT_EXAMPLE]), code_paths=[str(code)], registered_model_name=name,
+            )
     version = str(info.registered_model_version)
     client.update_model_version(name, version, description=description)
     client.set_model_version_tag(name, version, "semver", semver)

@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("geulpi_tasks.models",),
     ("geulpi_tasks.optimization",),
     ("geulpi_tasks.registry",),
-    ("geulpi_tasks.monitoring", "geulpi_tasks.experiments", "geulpi_tasks.analyses"),
+    ("geulpi_tasks.monitoring", "geulpi_tasks.experiments", "geulpi_tasks.analyses", "geulpi_tasks.idempotency"),
     ("geulpi_tasks.feedback", "geulpi_tasks.inference"),
     ("geulpi_tasks.privacy", "geulpi_tasks.backup"),
     ("geulpi_tasks.training",),
