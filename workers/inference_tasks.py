@@ -13,6 +13,7 @@ from geulpi_tasks.errors import GeulpiError, RemoteError, error_to_wire
 from geulpi_tasks.schemas import parse_event, parse_events
 from workers import process_state
 from workers.celery_app import app, settings_of
+from workers.task_events import SampledEventsRequest
 from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS, INFERENCE_PING
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def ping() -> str:
     return "pong"
 
 
-@app.task(name=CLASSIFY_EVENT, bind=True)
+# Frequent and sub-millisecond: task events for a sampled share only (workers/task_events.py).
+@app.task(name=CLASSIFY_EVENT, bind=True, send_events=False, Request=SampledEventsRequest)
 @domain_errors
 def classify_event(self: Any, event: dict[str, Any]) -> dict[str, Any]:
     parsed = parse_event(event)
