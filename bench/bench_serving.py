@@ -173,6 +173,10 @@ def main() -> None:
     parser.add_argument("--skip-sequential", action="store_true")
     parser.add_argument("--sat-kinds", default="ab", help="a: bare Celery, b: the stack; 'b' alone when profiling")
     parser.add_argument("--profile-dir", type=Path, default=None, help="py-spy flame graphs of every b run here")
+    parser.add_argument("--inference-variants", default="",
+                        help="'name=extra worker args;name2=...': each saturation round is repeated per variant, the "
+                             "inference worker restarted with the launcher's command plus those args (e.g. "
+                             "'prefork=-P prefork -c 2;threads=-P threads -c 4')")
     parser.add_argument("--hold", type=float, default=0.0, help="keep the stack up this long at the end (profiling)")
     args = parser.parse_args()
 
@@ -266,7 +270,10 @@ def main() -> None:
             for fn in probes:
                 for _ in range(30):
                     fn()
-            aa, a, a2, b, c, b0 = [], [], [], [], [], []
+            a: list[float] = []
+            a2: list[float] = []
+            c: list[float] = []
+            b0: list[float] = []
             for _ in range(n):
                 for fn, out in zip(probes, (aa, a, a2, b, c, b0)):
                     t0 = time.perf_counter()
@@ -304,35 +311,43 @@ def main() -> None:
         http_target = {"port": api_port, "path": "/v2/classify-event", "bodies": events[:500], "timeout": 60}
         server_pids = {k: v for k, v in pids.items() if k != "naive"}
         clients_list = [int(x) for x in args.sat_clients.split(",") if x]
-        table_rows: list[tuple[int, int, LoadResult, LoadResult, dict[str, float], dict[str, float]]] = []
+        table_rows: list[tuple[int, int, LoadResult, LoadResult, dict[str, float], dict[str, float], str]] = []
+        variants = [v.split("=", 1) for v in args.inference_variants.split(";") if v.strip()] or [["", ""]]
         for rnd in range(args.sat_rounds):
-            for clients in clients_list:
-                empty = (LoadResult(clients, args.sat_seconds), {})
-                ra, ca = (run_load("celery", bare_target, clients, args.sat_seconds, server_pids)
-                          if "a" in args.sat_kinds else empty)
-                rb, cb = (run_load("http", http_target, clients, args.sat_seconds, server_pids, args.profile_dir,
-                                   f"r{rnd}-c{clients}") if "b" in args.sat_kinds else empty)
-                table_rows.append((rnd, clients, ra, rb, ca, cb))
-                print(f"  round {rnd} clients {clients:2d}: a {ra.rps:6.1f} req/s p50 {ra.pct(50):7.2f}  "
-                      f"b {rb.rps:6.1f} req/s p50 {rb.pct(50):7.2f}  ({load_line()})", flush=True)
+            for variant, extra in variants:
+                if variant:
+                    restart_inference(procs, commands["inference"] + shlex.split(extra), env, logs, api)
+                    server_pids["inference"] = procs["inference"].pid
+                    print(f"  variant {variant}: inference worker {' '.join(shlex.split(extra))}", flush=True)
+                for clients in clients_list:
+                    empty: tuple[LoadResult, dict[str, float]] = (LoadResult(clients, args.sat_seconds), {})
+                    ra, ca = (run_load("celery", bare_target, clients, args.sat_seconds, server_pids)
+                              if "a" in args.sat_kinds else empty)
+                    rb, cb = (run_load("http", http_target, clients, args.sat_seconds, server_pids,
+                                       args.profile_dir, f"{variant or 'r'}{rnd}-c{clients}")
+                              if "b" in args.sat_kinds else empty)
+                    table_rows.append((rnd, clients, ra, rb, ca, cb, variant))
+                    print(f"  {variant} round {rnd} clients {clients:2d}: a {ra.rps:6.1f} req/s p50 "
+                          f"{ra.pct(50):7.2f}  b {rb.rps:6.1f} req/s p50 {rb.pct(50):7.2f}  ({load_line()})",
+                          flush=True)
         print(f"\nsaturation: closed-loop keep-alive clients, {args.sat_seconds:g} s each (after 1 s warm-up), "
               "a and b alternating; ms")
-        print(f"{'round':>5s} {'clients':>7s} | {'a req/s':>8s} {'a p50':>7s} {'a p99':>7s} {'a err':>5s} | "
-              f"{'b req/s':>8s} {'b p50':>7s} {'b p99':>7s} {'b err':>5s} | {'b/a rps':>7s} {'b/a p50':>7s} "
-              f"{'b p99/p50':>9s}")
-        for rnd, clients, ra, rb, _, _ in table_rows:
-            print(f"{rnd:5d} {clients:7d} | {ra.rps:8.1f} {ra.pct(50):7.2f} {ra.pct(99):7.2f} {ra.error_count:5d} | "
-                  f"{rb.rps:8.1f} {rb.pct(50):7.2f} {rb.pct(99):7.2f} {rb.error_count:5d} | "
+        print(f"{'variant':>8s} {'round':>5s} {'clients':>7s} | {'a req/s':>8s} {'a p50':>7s} {'a p99':>7s} "
+              f"{'a err':>5s} | {'b req/s':>8s} {'b p50':>7s} {'b p99':>7s} {'b err':>5s} | {'b/a rps':>7s} "
+              f"{'b/a p50':>7s} {'b p99/p50':>9s}")
+        for rnd, clients, ra, rb, _, _, variant in table_rows:
+            print(f"{variant:>8s} {rnd:5d} {clients:7d} | {ra.rps:8.1f} {ra.pct(50):7.2f} {ra.pct(99):7.2f} "
+                  f"{ra.error_count:5d} | {rb.rps:8.1f} {rb.pct(50):7.2f} {rb.pct(99):7.2f} {rb.error_count:5d} | "
                   f"{rb.rps / max(ra.rps, 1e-9):7.2f} {rb.pct(50) / ra.pct(50):7.2f} {rb.pct(99) / rb.pct(50):9.2f}")
         roles = [*server_pids, "clients"]
         print("\nCPU ms per answered request, per process tree (a: bare worker + redis + clients matter)")
-        print(f"{'round':>5s} {'clients':>7s} {'kind':>4s} " + " ".join(f"{r[:9]:>9s}" for r in roles)
+        print(f"{'variant':>8s} {'round':>5s} {'clients':>7s} {'kind':>4s} " + " ".join(f"{r[:9]:>9s}" for r in roles)
               + f" {'total':>9s}")
-        for rnd, clients, _, _, ca, cb in table_rows:
+        for rnd, clients, _, _, ca, cb, variant in table_rows:
             for kind, cpu in (("a", ca), ("b", cb)):
-                print(f"{rnd:5d} {clients:7d} {kind:>4s} " + " ".join(f"{cpu.get(r, 0.0):9.2f}" for r in roles)
-                      + f" {sum(cpu.values()):9.2f}")
-        for rnd, clients, ra, rb, _, _ in table_rows:
+                print(f"{variant:>8s} {rnd:5d} {clients:7d} {kind:>4s} "
+                      + " ".join(f"{cpu.get(r, 0.0):9.2f}" for r in roles) + f" {sum(cpu.values()):9.2f}")
+        for rnd, clients, ra, rb, _, _, _ in table_rows:
             if rb.errors or ra.errors:
                 print(f"errors round {rnd} clients {clients}: a {ra.errors} b {rb.errors}")
 
@@ -354,6 +369,29 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, 9)
         stop_redis_server(redis_proc)
+
+
+def restart_inference(procs: dict[str, subprocess.Popen[bytes]], argv: list[str], env: dict[str, str], logs: Path,
+                      api: str) -> None:
+    """Stop the inference worker (its whole process group) and start it again with ``argv``; wait until healthy."""
+    old = procs["inference"]
+    if old.poll() is None:
+        os.killpg(old.pid, 15)
+        try:
+            old.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(old.pid, 9)
+            old.wait()
+    procs["inference"] = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=open(logs / "inference.log", "ab"),
+                                          stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    time.sleep(2)
+    while not requests.get(api + "/health", timeout=30).ok:
+        if time.monotonic() > deadline:
+            raise RuntimeError("inference worker not healthy after restart")
+        time.sleep(0.5)
+    requests.post(api + "/v2/classify-event", json={"title": "warm up", "startTime": "2024-01-20T09:00:00",
+                                                     "endTime": "2024-01-20T09:30:00"}, timeout=30)
 
 
 def register_challenger(settings: Settings) -> str:

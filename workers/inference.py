@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> None:
     app.loader.import_default_modules()
     extra = argv if argv is not None else sys.argv[1:]
     app.worker_main(["worker", "-Q", QUEUE_INFERENCE, "-n", "inference@%h", "--prefetch-multiplier", "1",
-                     "--concurrency", "2", "-O", "fair", "--loglevel", "INFO", *extra])
+                     "--pool", "threads", "--concurrency", "4", "-O", "fair", "--loglevel", "INFO", *extra])
 
 
 if __name__ == "__main__":

@@ -72,4 +72,12 @@ def _load_model_in_this_process(**_: Any) -> None:
     provider.start_polling()
 
 
+def _load_model_in_thread_pool(sender: Any = None, **_: Any) -> None:
+    """A threads pool has no worker_process_init: the worker's own process serves, loaded once it is ready."""
+    pool = getattr(sender, "pool", None)
+    if pool is not None and type(pool).__module__ == "celery.concurrency.thread":
+        _load_model_in_this_process()
+
+
 signals.worker_process_init.connect(_load_model_in_this_process, weak=False)
+signals.worker_ready.connect(_load_model_in_thread_pool, weak=False)
