@@ -29,7 +29,7 @@ _CLASS = "workers.result_backend:FastRedisBackend"
 class FastResultConsumer(ResultConsumer):
     def _wait_for_pending(self, result: Any, timeout: float | None = None, on_interval: Any = None,
                           on_message: Any = None, **kwargs: Any) -> Iterator[None]:
-        prev_on_m, self.on_message = self.on_message, on_message
+        prev_on_m, self.on_message = self.on_message, on_message  # type: ignore[has-type]
         started = time.monotonic()
         first = STORED_RESULT_CHECK_S if timeout is None else min(timeout, STORED_RESULT_CHECK_S)
         try:
