@@ -21,6 +21,8 @@ from celeryconfig import is_amqp
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, NotFound, RemoteError, Timeout, Unavailable, error_from_dict
 from geulpi_tasks.privacy.erasure import remember_user_tasks
 from geulpi_tasks.privacy.redaction import redact
+from workers.task_events import sampled
+from workers.task_names import CLASSIFY_EVENT
 
 _INFRA_ERRORS: tuple[type[BaseException], ...] = (OperationalError, *REDIS_OUTAGE_ERRORS)
 
@@ -51,6 +53,17 @@ def _queue_of(name: str) -> str:
     return name.split(".")[1] if name.count(".") >= 2 else "task"
 
 
+# Sync calls whose task events are sampled (workers/task_events.py): unsampled ones are published without task-sent.
+_SAMPLED_EVENTS = frozenset({CLASSIFY_EVENT})
+
+
+def _without_sent_events(celery: Celery) -> Celery:
+    """The same app configuration without the task-sent event, for the unsampled share of frequent sync calls."""
+    quiet = Celery(celery.main, set_as_current=False)
+    quiet.conf.update({**celery.conf.changes, "task_send_sent_event": False})
+    return quiet
+
+
 class TaskGateway:
     def __init__(self, celery: Celery, *, key_prefix: str, in_process: bool = False,
                  breaker_cooldown_s: float = 2.0, ping_timeout_s: float = 1.0, redaction_secret: bytes | None = None,
@@ -68,6 +81,9 @@ class TaskGateway:
         self._submitted_prefix = f"{key_prefix}:tasks:submitted:"
         self._local: dict[str, Any] = {}  # in-process mode only: results of tasks run here
         self._confirmed = None if in_process else _confirmed_pool(celery)
+        settings = getattr(celery.conf, "geulpi_settings", None)
+        self._events_share = float(getattr(settings, "inference_events_share", 1.0))
+        self._quiet = None if in_process or self._events_share >= 1.0 else _without_sent_events(celery)
 
     def run(self, name: str, args: list[Any], *, timeout: float, users: Iterable[str] = ()) -> Any:
         """Publish and wait for the result; raises the task's own domain error, Unavailable or Timeout.
@@ -81,8 +97,10 @@ class TaskGateway:
         try:
             self._index_users(users, task_id)
             # An unanswered sync call expires with its timeout, so a worker coming back later skips it.
-            result = self.celery.send_task(name, args=args, task_id=task_id, expires=timeout,
-                                           **self._publish_options(args))
+            app = self.celery
+            if self._quiet is not None and name in _SAMPLED_EVENTS and not sampled(task_id, self._events_share):
+                app = self._quiet
+            result = app.send_task(name, args=args, task_id=task_id, expires=timeout, **self._publish_options(args))
             value = result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
             self._expire_read_result(task_id)
             return value

@@ -87,6 +87,9 @@ class Settings:
     ab_latency_samples: int = 5000
     # A/B experiments: how long an inference process trusts its copy of the running experiment (seconds).
     ab_cache_ttl_s: float = 1.0
+    # Monitoring: share of single-event classifications whose Celery task events reach Flower (sampled by task id;
+    # failures always). Every event of other tasks is sent. 1 = all, as Celery does; each costs ~4 Redis PUBLISHes.
+    inference_events_share: float = 0.01
     # Monitoring: prometheus-client multiprocess directory shared by every process (default <data_dir>/prometheus).
     metrics_dir: str | None = None
     # Monitoring: predictions kept in the capped Redis stream that drift, alerts and the dashboard read.
@@ -256,6 +259,8 @@ ENVIRONMENT: dict[str, tuple[str, str, str]] = {
     "GEULPI_AB_MIN_FEEDBACK": ("ab_min_feedback", "100", "Feedback answers per variant before accuracy is compared."),
     "GEULPI_AB_LATENCY_SAMPLES": ("ab_latency_samples", "5000", "Latencies kept per A/B variant for p50/p95."),
     "GEULPI_AB_CACHE_TTL": ("ab_cache_ttl_s", "1", "Seconds an inference process caches the running experiment."),
+    "GEULPI_INFERENCE_EVENTS_SHARE": ("inference_events_share", "0.01",
+                                      "Share of single classifications whose task events Flower sees (failures: all)."),
     "PROMETHEUS_MULTIPROC_DIR": ("metrics_dir", "./.data/prometheus", "prometheus-client multiprocess directory shared by all processes."),
     "GEULPI_PREDICTION_LOG_MAX": ("prediction_log_max", "100000", "Predictions kept in the capped Redis stream for monitoring."),
     "GEULPI_DRIFT_WINDOW": ("drift_window_s", "3600", "Seconds of recent predictions the drift scan compares."),

@@ -39,7 +39,9 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory, redis_server: str) -
     return Settings(data_dir=data_dir, redis_url=redis_server,
                     mlflow_tracking_uri=f"sqlite:///{data_dir / 'mlflow.db'}",
                     bootstrap_samples=TEST_SAMPLES, bootstrap_trees=TEST_TREES, model_poll_interval_s=0.5,
-                    sync_timeout_s=10.0, key_prefix=f"geulpi-test-{uuid.uuid4().hex[:6]}", api_keys=TEST_API_KEY)
+                    sync_timeout_s=10.0, key_prefix=f"geulpi-test-{uuid.uuid4().hex[:6]}", api_keys=TEST_API_KEY,
+                    # Flower tests look for one given classification: every task's events, not a 1% sample.
+                    inference_events_share=1.0)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from celery import Celery
 
 import celeryconfig
 from geulpi_tasks.settings import Settings
+from workers.result_backend import use_fast_backend
 
 # Worker logs are not a terminal: MLflow's download progress bars would only add empty warning lines.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -28,6 +29,7 @@ TASK_MODULES = [
 def configure(celery: Celery, settings: Settings) -> Celery:
     """Apply ``settings`` (queues, routes, transports, timeouts) to ``celery`` and keep them for its tasks."""
     celery.conf.update(celeryconfig.build(settings))
+    use_fast_backend(celery)  # issue 13: no extra GET per stored or awaited result (workers/result_backend.py)
     celery.conf.geulpi_settings = settings
     return celery
 

@@ -1,6 +1,7 @@
 """Remembers what the inference workers classified, so ``POST /feedback`` can name an event by eventId/requestId.
 
-Runs on Celery's ``task_success`` signal, after the result is stored, so the caller's answer is not delayed.
+Runs on Celery's ``task_success`` signal, after the result is stored, so the caller's answer is not delayed; the
+write itself is queued to the process's side writer, so the next task is not delayed either.
 A Redis hiccup here costs only the ability to correct that event by id (the event can still be sent in full).
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis.exceptions
 from celery import signals
 
 from geulpi_tasks.feedback import remember_classified
 from workers.celery_app import app, settings_of
+from workers.side_writes import side_writer
 from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,9 @@ def _remember(sender: Any = None, result: Any = None, **_: Any) -> None:
     settings = settings_of(app)
     if settings.disable_redis:  # limited mode: there is no Redis to remember anything in
         return
-    try:
-        remember_classified(app.backend.client, settings.key_prefix, items, ttl_s=settings.feedback_cache_ttl_s)
-    except (redis.exceptions.RedisError, OSError) as err:
-        log.warning("could not remember %d classified events for feedback: %s", len(items), err)
+    # Sent by this process's side writer, pipelined with other tasks' writes (workers/side_writes.py).
+    side_writer(settings.redis_url).submit("feedback cache", lambda client: remember_classified(
+        client, settings.key_prefix, items, ttl_s=settings.feedback_cache_ttl_s))
 
 
 signals.task_success.connect(_remember, weak=False)

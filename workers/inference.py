@@ -1,6 +1,9 @@
 """Start an inference worker: ``python -m workers.inference [extra celery worker options]``.
 
-Prefork children with prefetch 1 and no recycling; each child loads the production model once at start-up.
+A threads pool of 4 (issue 13): ONNX Runtime releases the GIL while it predicts, and a classification is mostly
+Redis I/O, so threads in one process beat prefork children, which paid a pipe round trip between parent and child
+per task and held one model copy each. The model is loaded once when the worker is ready. Pass
+``-P prefork -c 2`` to go back (each child then loads the model at start-up); CPU-heavy analyses share the GIL.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     app.loader.import_default_modules()
     extra = argv if argv is not None else sys.argv[1:]
     app.worker_main(["worker", "-Q", QUEUE_INFERENCE, "-n", "inference@%h", "--prefetch-multiplier", "1",
-                     "--concurrency", "2", "-O", "fair", "--loglevel", "INFO", *extra])
+                     "--pool", "threads", "--concurrency", "4", "-O", "fair", "--loglevel", "INFO", *extra])
 
 
 if __name__ == "__main__":

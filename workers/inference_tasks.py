@@ -14,9 +14,14 @@ from workers import process_state
 from workers.celery_app import app, settings_of
 from workers.domain_errors import domain_errors
 from workers.private_results import PrivateResultRequest
+from workers.task_events import SampledEventsRequest
 from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS, INFERENCE_PING
 
 log = logging.getLogger(__name__)
+
+
+class SampledPrivateRequest(PrivateResultRequest, SampledEventsRequest):
+    """Events for a sampled share only, and without the result: the redaction runs first, then the sampling."""
 
 
 @app.task(name=INFERENCE_PING)
@@ -24,7 +29,9 @@ def ping() -> str:
     return "pong"
 
 
-@app.task(name=CLASSIFY_EVENT, bind=True, Request=PrivateResultRequest)
+# Frequent and sub-millisecond: task events for a sampled share only (workers/task_events.py), and never the
+# result itself (workers/private_results.py).
+@app.task(name=CLASSIFY_EVENT, bind=True, send_events=False, Request=SampledPrivateRequest)
 @domain_errors
 def classify_event(self: Any, event: dict[str, Any]) -> dict[str, Any]:
     parsed = parse_event(event)
@@ -59,4 +66,12 @@ def _load_model_in_this_process(**_: Any) -> None:
     provider.start_polling()
 
 
+def _load_model_in_thread_pool(sender: Any = None, **_: Any) -> None:
+    """A threads pool has no worker_process_init: the worker's own process serves, loaded once it is ready."""
+    pool = getattr(sender, "pool", None)
+    if pool is not None and type(pool).__module__ == "celery.concurrency.thread":
+        _load_model_in_this_process()
+
+
 signals.worker_process_init.connect(_load_model_in_this_process, weak=False)
+signals.worker_ready.connect(_load_model_in_thread_pool, weak=False)

@@ -5,7 +5,8 @@
   (feature summary, class, confidence, latency, version);
 - the classify tasks, on failure: ``status="error"`` predictions and log entries.
 
-``task_success`` runs after the result was stored, so callers never wait for this bookkeeping.
+``task_success`` runs after the result was stored, so callers never wait for this bookkeeping, and its Redis writes
+go through the process's side writer (workers/side_writes.py), pipelined with other tasks' writes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 import time
 from typing import Any
 
-import redis.exceptions
 from celery import signals
 
 from geulpi_tasks.monitoring.metrics import configure_metrics_dir, instruments
@@ -26,6 +26,7 @@ from geulpi_tasks.monitoring.prediction_log import (
     summarize_event,
 )
 from workers.celery_app import app, settings_of
+from workers.side_writes import flush_side_writes, side_writer
 from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
 
 log = logging.getLogger(__name__)
@@ -91,11 +92,8 @@ def _on_success(sender: Any = None, result: Any = None, **_: Any) -> None:
             tools.prediction_duration.labels(model_name, "model").observe(record.latency_ms / 1000.0)
     if settings.disable_redis:
         return
-    try:
-        record_predictions(app.backend.client, settings.key_prefix, model_name, records,
-                           max_len=settings.prediction_log_max)
-    except redis.exceptions.RedisError as err:
-        log.warning("prediction log not written (%s); metrics counted", err)
+    side_writer(settings.redis_url).submit("prediction log", lambda client: record_predictions(
+        client, settings.key_prefix, model_name, records, max_len=settings.prediction_log_max))
 
 
 def _on_failure(sender: Any = None, args: Any = None, **_: Any) -> None:
@@ -106,12 +104,9 @@ def _on_failure(sender: Any = None, args: Any = None, **_: Any) -> None:
     instruments().predictions.labels(settings.model_name, "unknown", STATUS_ERROR).inc(attempted)
     if settings.disable_redis:
         return
-    try:
-        record_predictions(app.backend.client, settings.key_prefix, settings.model_name,
-                           [PredictionRecord(model_version="unknown", status=STATUS_ERROR)] * attempted,
-                           max_len=settings.prediction_log_max)
-    except redis.exceptions.RedisError as err:
-        log.warning("failed prediction not logged (%s)", err)
+    records = [PredictionRecord(model_version="unknown", status=STATUS_ERROR)] * attempted
+    side_writer(settings.redis_url).submit("prediction log (errors)", lambda client: record_predictions(
+        client, settings.key_prefix, settings.model_name, records, max_len=settings.prediction_log_max))
 
 
 signals.worker_init.connect(_configure, weak=False)
@@ -120,3 +115,6 @@ signals.task_prerun.connect(_on_prerun, weak=False)
 signals.task_postrun.connect(_on_postrun, weak=False)
 signals.task_success.connect(_on_success, weak=False)
 signals.task_failure.connect(_on_failure, weak=False)
+# Queued prediction-log and feedback-cache writes are sent before a process exits.
+signals.worker_process_shutdown.connect(flush_side_writes, weak=False)
+signals.worker_shutdown.connect(flush_side_writes, weak=False)

@@ -109,7 +109,18 @@ def _wait_for(predicate, timeout=15.0):
     raise AssertionError("condition not reached in time")
 
 
-def test_predictions_through_two_worker_processes_are_counted_exactly(client, base_settings):
+def test_predictions_through_two_worker_processes_are_counted_exactly(client, base_settings, celery_client,
+                                                                      tmp_path):
+    # Inference workers run a threads pool (one process each): a second worker makes two processes share the work.
+    second = WorkerProcess("workers.inference", base_settings, tmp_path / "inference-2.log")
+    second.wait_ready(celery_client)
+    try:
+        _count_through_two_processes(client, base_settings)
+    finally:
+        second.stop()
+
+
+def _count_through_two_processes(client, base_settings):  # type: ignore[no-untyped-def]
     n = 48
 
     def count():
@@ -125,7 +136,7 @@ def test_predictions_through_two_worker_processes_are_counted_exactly(client, ba
     sync = client.post("/v2/classify-event", json={"title": "standup", "startTime": "2024-01-22T09:00:00",
                                                    "endTime": "2024-01-22T09:15:00"})
     assert sync.status_code == 200
-    # Accepted asynchronously so they queue up and both prefork children of the worker take a share.
+    # Accepted asynchronously so they queue up and both worker processes take a share.
     statuses = [client.post("/v2/classify-event?async=true", json=event).status_code
                 for event in _wire(generate_events(n, seed=41))]
     assert statuses == [202] * n
