@@ -89,6 +89,9 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
 _ASYNC_PARAM = {"name": "async", "in": "query", "required": False,
                 "schema": {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
                 "description": "Answer 202 with a task id instead of waiting (also: header Prefer: respond-async)."}
+_EXPLAIN_PARAM = {"name": "explain", "in": "query", "required": False,
+                  "schema": {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]},
+                  "description": "Add an `explanation` to each classified event (computed only when asked)."}
 
 
 def _analysis(summary: str, operation_id: str, request: str, result: str) -> dict[str, Any]:
@@ -303,15 +306,15 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             "/v2/classify-event": {"post": {
                 "summary": "Classify one calendar event on the inference queue", "operationId": "classifyEvent",
-                "parameters": [_ASYNC_PARAM], "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/Event"})},
+                "parameters": [_ASYNC_PARAM, _EXPLAIN_PARAM], "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/Event"})},
                 "responses": classify_responses}},
             "/classify-event": {"post": {
                 "summary": "Same as /v2/classify-event (the original path)", "operationId": "classifyEventV1",
-                "parameters": [_ASYNC_PARAM], "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/Event"})},
+                "parameters": [_ASYNC_PARAM, _EXPLAIN_PARAM], "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/Event"})},
                 "responses": classify_responses}},
             "/v2/classify-events": {"post": {
                 "summary": "Classify up to 1000 events in one vectorised task; results keep input order",
-                "operationId": "classifyEvents", "parameters": [_ASYNC_PARAM],
+                "operationId": "classifyEvents", "parameters": [_ASYNC_PARAM, _EXPLAIN_PARAM],
                 "requestBody": {"required": True, **_json({
                     "type": "object", "required": ["events"],
                     "properties": {"events": {"type": "array", "minItems": 1, "maxItems": 1000,
@@ -501,7 +504,21 @@ def openapi_document() -> dict[str, Any]:
                 "latencyMs": {"type": "number", "description": "Model time inside the worker"},
                 "requestId": {"type": "string", "description": "The caller's requestId, else the task id; use it in /feedback"},
                 "experimentId": {"type": "string", "description": "Present while an A/B experiment serves this model"},
-                "variant": {"type": "string", "description": "The caller's A/B variant (modelVersion served it)"}}},
+                "variant": {"type": "string", "description": "The caller's A/B variant (modelVersion served it)"},
+                "explanation": {"$ref": "#/components/schemas/Explanation"}}},
+            "Explanation": {"type": "object", "description": "Only with ?explain=true. Contributions from the model itself to the chosen class over the runner-up: stage2.bias + stage2.text + features[].contribution + stage2.otherFeatures = margin, and text.bias + terms[].contribution + text.otherTerms = text.margin, within tolerance.",
+                            "required": ["class", "runnerUp", "margin", "units", "method", "terms", "features", "text", "stage2"],
+                            "properties": {
+                "class": {"type": "string", "enum": list(CATEGORIES)}, "runnerUp": {"type": "string", "enum": list(CATEGORIES)},
+                "margin": {"type": "number", "description": "log(p/p_runnerUp) after the temperature (units log_odds), or the forest's vote-share difference (units probability)"},
+                "probabilityMargin": {"type": "number"}, "units": {"type": "string", "enum": ["log_odds", "probability"]},
+                "method": {"type": "string", "enum": ["linear", "tree_shap"]}, "tolerance": {"type": "number"},
+                "terms": {"type": "array", "maxItems": 5, "description": "Top words or character n-grams by |contribution| to the text model's log-odds",
+                          "items": {"type": "object", "properties": {"term": {"type": "string"}, "analyzer": {"type": "string", "enum": ["word", "char"]}, "contribution": {"type": "number"}}}},
+                "text": {"type": "object", "properties": {"margin": {"type": "number"}, "bias": {"type": "number"}, "otherTerms": {"type": "number"}}},
+                "features": {"type": "array", "maxItems": 5, "description": "Top time/context features by |contribution| to the margin",
+                             "items": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "number"}, "contribution": {"type": "number"}}}},
+                "stage2": {"type": "object", "properties": {"bias": {"type": "number"}, "text": {"type": "number"}, "otherFeatures": {"type": "number"}}}}},
             "CalendarEvent": {"allOf": [{"$ref": "#/components/schemas/Event"}, {"type": "object", "properties": {
                 "category": {"type": ["string", "null"], "enum": [*CATEGORIES, None],
                              "description": "Missing → classified by the model (see categorizedByModel)"},

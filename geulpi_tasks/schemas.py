@@ -202,3 +202,14 @@ def event_to_wire(event: EventInput) -> dict[str, Any]:
 
 def events_to_wire(events: Iterable[EventInput]) -> list[dict[str, Any]]:
     return [event_to_wire(e) for e in events]
+
+
+def classify_options(*, explain: bool) -> dict[str, Any] | None:
+    """The classify tasks' optional second argument (None when every option has its default, so a plain call's
+    message is unchanged)."""
+    return {"explain": True} if explain else None
+
+
+def explain_asked(options: Any) -> bool:
+    """Whether a classify task's options ask for explanations; anything but a dict with ``explain: true`` is no."""
+    return isinstance(options, Mapping) and options.get("explain") is True

@@ -9,7 +9,7 @@ from typing import Any
 from celery import signals
 
 from geulpi_tasks.errors import GeulpiError
-from geulpi_tasks.schemas import parse_event, parse_events
+from geulpi_tasks.schemas import explain_asked, parse_event, parse_events
 from workers import process_state
 from workers.celery_app import app, settings_of
 from workers.domain_errors import domain_errors
@@ -33,9 +33,9 @@ def ping() -> str:
 # result itself (workers/private_results.py).
 @app.task(name=CLASSIFY_EVENT, bind=True, send_events=False, Request=SampledPrivateRequest)
 @domain_errors
-def classify_event(self: Any, event: dict[str, Any]) -> dict[str, Any]:
+def classify_event(self: Any, event: dict[str, Any], options: dict[str, Any] | None = None) -> dict[str, Any]:
     parsed = parse_event(event)
-    result = process_state.routed_classifier(settings_of(app)).classify_one(parsed)
+    result = process_state.routed_classifier(settings_of(app)).classify_one(parsed, explain=explain_asked(options))
     # The caller's requestId, else this task's id: either names the event in POST /feedback.
     result["requestId"] = parsed.request_id or self.request.id
     return result
@@ -43,11 +43,12 @@ def classify_event(self: Any, event: dict[str, Any]) -> dict[str, Any]:
 
 @app.task(name=CLASSIFY_EVENTS, bind=True, Request=PrivateResultRequest)
 @domain_errors
-def classify_events(self: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
+def classify_events(self: Any, events: list[dict[str, Any]], options: dict[str, Any] | None = None
+                    ) -> dict[str, Any]:
     settings = settings_of(app)
     parsed = parse_events(events, max_count=settings.max_batch_size)
     started = time.perf_counter()
-    results, model = process_state.routed_classifier(settings).classify_batch(parsed)
+    results, model = process_state.routed_classifier(settings).classify_batch(parsed, explain=explain_asked(options))
     latency = round((time.perf_counter() - started) * 1000.0, 3)
     for i, (event, result) in enumerate(zip(parsed, results)):
         result["requestId"] = event.request_id or f"{self.request.id}:{i}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from api.http import dispatch, json_body, settings
-from geulpi_tasks.schemas import event_to_wire, events_to_wire, parse_event, parse_events
+from geulpi_tasks.errors import InvalidInput
+from geulpi_tasks.schemas import classify_options, event_to_wire, events_to_wire, parse_event, parse_events
 from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
 
 bp = Blueprint("classify", __name__)
@@ -17,7 +18,7 @@ bp = Blueprint("classify", __name__)
 @bp.post("/classify-event")
 def classify_event() -> Any:
     event = parse_event(json_body())
-    return dispatch(CLASSIFY_EVENT, [event_to_wire(event)], users=[event.user_id])
+    return dispatch(CLASSIFY_EVENT, _args(event_to_wire(event)), users=[event.user_id])
 
 
 @bp.post("/v2/classify-events")
@@ -25,4 +26,14 @@ def classify_events() -> Any:
     body = json_body()
     raw = body.get("events") if isinstance(body, dict) else body
     events = parse_events(raw, max_count=settings().max_batch_size)
-    return dispatch(CLASSIFY_EVENTS, [events_to_wire(events)], users=[e.user_id for e in events])
+    return dispatch(CLASSIFY_EVENTS, _args(events_to_wire(events)), users=[e.user_id for e in events])
+
+
+def _args(wire: Any) -> list[Any]:
+    """The task's arguments: the events, then the options only when one is asked for (``?explain=true``)."""
+    raw = request.args.get("explain")
+    flag = (raw or "").strip().lower()
+    if raw is not None and flag not in {"true", "false", "1", "0", "yes", "no"}:
+        raise InvalidInput("'explain' must be true or false.", field="explain")
+    options = classify_options(explain=flag in {"true", "1", "yes"})
+    return [wire] if options is None else [wire, options]

@@ -11,11 +11,12 @@ from geulpi_tasks.models.tags import suggest_tags
 from geulpi_tasks.schemas import EventInput, Priority
 
 
-def classify_events(model: ServedClassifier, events: Sequence[EventInput], *, review_threshold: float
-                    ) -> list[dict[str, Any]]:
+def classify_events(model: ServedClassifier, events: Sequence[EventInput], *, review_threshold: float,
+                    explain: bool = False) -> list[dict[str, Any]]:
     """One vectorised prediction for all events; results in input order.
 
-    ``confidence`` is the calibrated probability of the chosen class exactly as the model gives it.
+    ``confidence`` is the calibrated probability of the chosen class exactly as the model gives it. ``explain``
+    adds each event's ``explanation`` (``models/explain.py``); without it nothing of the explainer runs or loads.
     """
     probs, priorities = model.predict_with_priority(events)
     best = np.argmax(probs, axis=1) if len(events) else np.zeros(0, dtype=int)
@@ -35,4 +36,7 @@ def classify_events(model: ServedClassifier, events: Sequence[EventInput], *, re
             "modelName": model.name,
             "modelVersion": model.version,
         })
+    if explain:
+        for result, explanation in zip(results, model.explain(events)):
+            result["explanation"] = explanation
     return results

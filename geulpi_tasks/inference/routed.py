@@ -37,12 +37,14 @@ class RoutedClassifier:
     def _model(self, arm: Arm | None) -> ServedClassifier:
         return self.provider.current() if arm is None else self.provider.get_version(arm.version)
 
-    def classify_one(self, event: EventInput) -> dict[str, Any]:
-        """One event; ``latencyMs`` is the model's time, and the variant is recorded with it."""
+    def classify_one(self, event: EventInput, *, explain: bool = False) -> dict[str, Any]:
+        """One event; ``latencyMs`` is the model's time (with the explanation when asked), and the variant is
+        recorded with it."""
         arm = self.arm_for(event)
         started = time.perf_counter()
         try:
-            result = classify_events(self._model(arm), [event], review_threshold=self.review_threshold)[0]
+            result = classify_events(self._model(arm), [event], review_threshold=self.review_threshold,
+                                     explain=explain)[0]
         except Exception:
             if arm is not None and self.router is not None:
                 self.router.record(arm, success=False, latency_ms=None)
@@ -53,12 +55,15 @@ class RoutedClassifier:
             result.update(arm.to_wire())
         return result
 
-    def classify_batch(self, events: Sequence[EventInput]) -> tuple[list[dict[str, Any]], ServedClassifier]:
-        """Results in input order, each caller's events served by its variant; also the production model."""
+    def classify_batch(self, events: Sequence[EventInput], *, explain: bool = False
+                       ) -> tuple[list[dict[str, Any]], ServedClassifier]:
+        """Results in input order, each caller's events served by its variant (each explained by the version that
+        answered it, when asked); also the production model."""
         arms = [self.arm_for(e) for e in events]
         production = self.provider.current()
         if all(arm is None for arm in arms):
-            return classify_events(production, events, review_threshold=self.review_threshold), production
+            return (classify_events(production, events, review_threshold=self.review_threshold, explain=explain),
+                    production)
         groups: dict[Arm | None, list[int]] = {}
         for i, arm in enumerate(arms):
             groups.setdefault(arm, []).append(i)
@@ -66,7 +71,7 @@ class RoutedClassifier:
         for arm, indices in groups.items():
             try:
                 answers = classify_events(self._model(arm), [events[i] for i in indices],
-                                          review_threshold=self.review_threshold)
+                                          review_threshold=self.review_threshold, explain=explain)
             except Exception:
                 if arm is not None and self.router is not None:
                     self.router.record_batch(arm, successes=0, failures=len(indices))

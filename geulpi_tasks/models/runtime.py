@@ -13,8 +13,9 @@ bundles written before XGBoost could be served load unchanged.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 from typing import Any, Sequence
@@ -25,6 +26,7 @@ import onnxruntime as ort
 
 from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION, event_text, numeric_features
 from geulpi_tasks.models.event_classifier import TrainedClassifier, apply_temperature
+from geulpi_tasks.models.explain import TermIndex, explain_row, global_importance, stage2_contributions
 from geulpi_tasks.models.onnx_export import stage2_family, stage2_onnx_bytes
 from geulpi_tasks.models.priority import PriorityClassifier, predict_priority
 from geulpi_tasks.schemas import EventInput
@@ -90,6 +92,11 @@ class FastTfidf:
         self._idf = vectorizer.idf_.astype(np.float64)
         self._offset = offset
         self.n_features = len(self._idf)
+        self.analyzer = "word" if vectorizer.analyzer == "word" else "char"
+
+    def vocabulary(self) -> tuple[str, dict[str, int], int]:
+        """(analyzer, vocabulary, first column): what ``TermIndex.build`` names the columns from."""
+        return self.analyzer, self._vocabulary, self._offset
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         # Counting and vocabulary look-ups stay in C (Counter, map, fromiter): a per-gram Python loop cost
@@ -124,6 +131,10 @@ class ServedClassifier:
     family: str = "random_forest"
     # The learned priority model (None for bundles without one: the rules alone decide, MEDIUM otherwise).
     priority_model: PriorityClassifier | None = None
+    # Where the bundle lives: explanations load the stage-2 reference model from it on first use.
+    bundle_dir: Path | None = None
+    _explainer: tuple[Any, TermIndex] | None = field(default=None, repr=False, compare=False)
+    _explainer_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def load(cls, directory: Path, *, name: str, version: str) -> "ServedClassifier":
@@ -147,7 +158,7 @@ class ServedClassifier:
                    _intercept=text_model.intercept_.astype(np.float64),
                    _session=session, _input_name=session.get_inputs()[0].name,
                    _prob_output=outputs[-1], family=str(meta.get("stage2_family", "random_forest")),
-                   priority_model=_load_priority(directory))
+                   priority_model=_load_priority(directory), bundle_dir=directory)
 
     def _text_probs(self, texts: list[str], priority_out: np.ndarray | None = None) -> np.ndarray:
         """Text-model probabilities; with ``priority_out`` also the priority model's text logits (same features)."""
@@ -190,3 +201,55 @@ class ServedClassifier:
         stage2 = np.hstack([self._text_probs([event_text(e) for e in events]), numeric_features(events)])
         raw = self._session.run([self._prob_output], {self._input_name: stage2.astype(np.float32)})[0]
         return apply_temperature(np.asarray(raw, dtype=np.float64), self.temperature)
+
+    # --- explanations (models/explain.py): only when asked; nothing above pays for them ----------------------------
+
+    def _explain_parts(self) -> tuple[Any, TermIndex]:
+        """The stage-2 reference model and the TF-IDF column names, loaded on the first explanation."""
+        parts = self._explainer
+        if parts is None:
+            with self._explainer_lock:
+                if self._explainer is None:
+                    if self.bundle_dir is None:
+                        raise ValueError("this classifier was not loaded from a bundle; it cannot explain")
+                    self._explainer = (joblib.load(self.bundle_dir / _FOREST),
+                                       TermIndex.build([v.vocabulary() for v in self._vectorizers]))
+                parts = self._explainer
+        return parts
+
+    def _stage2_inputs(self, events: Sequence[EventInput]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """Stage-2 inputs exactly as served, and each event's TF-IDF (columns, values)."""
+        rows = []
+        for text in (event_text(e) for e in events):
+            parts = [v.features(text) for v in self._vectorizers]
+            rows.append((np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])))
+        logits = np.stack([values @ self._coef_t[idx] + self._intercept for idx, values in rows])
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return np.hstack([exp / exp.sum(axis=1, keepdims=True), numeric_features(events)]), rows
+
+    def explain(self, events: Sequence[EventInput]) -> list[dict[str, Any]]:
+        """Per event: the top n-grams and time/context features with their signed contributions to the chosen
+        class over the runner-up, which add up to the model's margin (``models/explain.py``). Raises ValueError
+        for a stage-2 family without an exact explainer."""
+        if not events:
+            return []
+        stage2, terms = self._explain_parts()
+        z, rows = self._stage2_inputs(events)
+        raw = np.asarray(self._session.run([self._prob_output], {self._input_name: z.astype(np.float32)})[0],
+                         dtype=np.float64)
+        served = apply_temperature(raw, self.temperature)
+        phi, units, method = stage2_contributions(stage2, z)
+        k = len(self.classes)
+        return [explain_row(classes=self.classes, served=served[i], raw=raw[i], temperature=self.temperature,
+                            phi=phi[i], units=units, method=method, numeric=z[i, k:], term_cols=rows[i][0],
+                            term_values=rows[i][1], text_coef_t=self._coef_t, text_intercept=self._intercept,
+                            terms=terms) for i in range(len(events))]
+
+    def global_importance(self, events: Sequence[EventInput]) -> dict[str, Any]:
+        """What drives each class over ``events`` (``explain.global_importance``)."""
+        stage2, terms = self._explain_parts()
+        z, _rows = self._stage2_inputs(events)
+        phi, units, method = stage2_contributions(stage2, z)
+        return global_importance(classes=self.classes, phi=phi, units=units, method=method,
+                                 text_coef_t=self._coef_t, terms=terms, rows=len(events))

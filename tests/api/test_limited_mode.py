@@ -33,3 +33,10 @@ def test_async_tasks_are_answered_from_this_process(limited_client):
 def test_health_says_limited(limited_client):
     response = limited_client.get("/health")
     assert response.status_code == 200 and response.json["status"] == "limited"
+
+
+def test_explanations_work_without_redis(limited_client):
+    response = limited_client.post("/v2/classify-event?explain=true", json={
+        "title": "주간 회의", "startTime": "2024-01-22T10:00:00", "endTime": "2024-01-22T11:00:00"})
+    assert response.status_code == 200, response.json
+    assert response.json["explanation"]["class"] == response.json["eventType"]
