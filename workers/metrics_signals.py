@@ -1,6 +1,7 @@
 """Celery signal handlers that feed monitoring without touching the tasks themselves.
 
-- every task: runs per task name and final state, and run time (``geulpi_task_*``);
+- every task: runs per task name and final state, and run time (``geulpi_task_*``); its cost — CPU seconds of the
+  thread that ran it, wall seconds and events handled, per task name and model version (monitoring/cost.py);
 - the classify tasks, on success: ``ml_predictions_total``, model time per event and the prediction log entry
   (feature summary, class, confidence, latency, version);
 - the classify tasks, on failure: ``status="error"`` predictions and log entries.
@@ -17,6 +18,7 @@ from typing import Any
 
 from celery import signals
 
+from geulpi_tasks.monitoring.cost import ProcessCpuMeter
 from geulpi_tasks.monitoring.metrics import configure_metrics_dir, instruments
 from geulpi_tasks.monitoring.prediction_log import (
     STATUS_ERROR,
@@ -32,7 +34,15 @@ from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
 log = logging.getLogger(__name__)
 
 _CLASSIFY = (CLASSIFY_EVENT, CLASSIFY_EVENTS)
-_started: dict[str, float] = {}
+_started: dict[str, tuple[float, float]] = {}  # task id → (wall clock, this thread's CPU clock) at start
+_cpu_meter: ProcessCpuMeter | None = None
+
+
+def _meter() -> ProcessCpuMeter:
+    global _cpu_meter
+    if _cpu_meter is None:  # per process, created in the process that runs tasks (after a prefork fork)
+        _cpu_meter = ProcessCpuMeter()
+    return _cpu_meter
 
 
 def _configure(**_: Any) -> None:
@@ -41,17 +51,36 @@ def _configure(**_: Any) -> None:
 
 def _on_prerun(task_id: str | None = None, **_: Any) -> None:
     if task_id:
-        _started[task_id] = time.perf_counter()
+        # prerun and postrun run on the thread that runs the task: thread_time is that task's CPU.
+        _started[task_id] = (time.perf_counter(), time.thread_time())
 
 
-def _on_postrun(task_id: str | None = None, task: Any = None, state: str | None = None, **_: Any) -> None:
+def _cost_labels(retval: Any) -> tuple[str, float]:
+    """(model version that answered, events handled) of a task's return value."""
+    if not isinstance(retval, dict):
+        return "none", 1.0
+    version = str(retval.get("modelVersion") or "none")
+    count = retval.get("count")
+    return version, float(count) if isinstance(count, int) and count > 0 else 1.0
+
+
+def _on_postrun(task_id: str | None = None, task: Any = None, state: str | None = None, retval: Any = None,
+                **_: Any) -> None:
     started = _started.pop(task_id or "", None)
     if task is None:
         return
     tools = instruments()
     tools.task_runs.labels(task.name, state or "UNKNOWN").inc()
     if started is not None:
-        tools.task_duration.labels(task.name).observe(time.perf_counter() - started)
+        wall = time.perf_counter() - started[0]
+        cpu, idle = _meter().charge(time.thread_time() - started[1])
+        tools.task_duration.labels(task.name).observe(wall)
+        version, items = _cost_labels(retval)
+        tools.task_cpu.labels(task.name, version).inc(cpu)
+        if idle:
+            tools.idle_cpu.inc(idle)
+        tools.task_wall.labels(task.name, version).inc(wall)
+        tools.task_items.labels(task.name, version).inc(items)
 
 
 def _summary(event: Any) -> dict[str, Any] | None:

@@ -12,7 +12,9 @@ from api.http import json_body, redis_client, settings
 from api.state import api_state
 from celeryconfig import is_amqp
 from geulpi_tasks.errors import InvalidInput, NotFound
+from geulpi_tasks.models.explain import IMPORTANCE_ARTIFACT
 from geulpi_tasks.monitoring.alerts import parse_alert
+from geulpi_tasks.monitoring.cost import cost_summary, read_cost_counters
 from geulpi_tasks.monitoring.dashboard import build_dashboard
 from geulpi_tasks.monitoring.metrics import (
     CONTENT_TYPE,
@@ -23,7 +25,7 @@ from geulpi_tasks.monitoring.metrics import (
     render_metrics,
 )
 from geulpi_tasks.monitoring.monitor import Monitor
-from geulpi_tasks.registry.store import find_version_by_alias, run_metrics
+from geulpi_tasks.registry.store import find_version_by_alias, run_json_artifact, run_metrics
 from workers.task_names import QUEUES
 
 bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
@@ -121,10 +123,13 @@ def dashboard(model_name: str) -> Any:
     s = settings()
     monitor = _monitor(model_name)
     production = find_version_by_alias(s.effective_tracking_uri, model_name)
+    run_id = production.run_id if production else None
     body = build_dashboard(monitor, current_version=production.version if production else None,
                            hours=s.dashboard_hours,
-                           version_metrics=run_metrics(s.effective_tracking_uri, production.run_id)
-                           if production and production.run_id else None)
+                           version_metrics=run_metrics(s.effective_tracking_uri, run_id) if run_id else None,
+                           importance=run_json_artifact(s.effective_tracking_uri, run_id, IMPORTANCE_ARTIFACT)
+                           if run_id else None,
+                           cost=cost_summary(read_cost_counters(s.effective_metrics_dir)))
     if production is None and body["statistics"]["total_predictions"] == 0:
         raise NotFound(f"No model '{model_name}' in production and no predictions of it in the last "
                        f"{s.dashboard_hours} h.", details={"model_name": model_name})

@@ -27,6 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from geulpi_tasks.errors import Conflict
 from geulpi_tasks.features.event_features import NUMERIC_FEATURES
 from geulpi_tasks.models.onnx_export import EXTRA_TREES, LOGISTIC, RANDOM_FOREST, XGBOOST, stage2_family
 
@@ -38,9 +39,27 @@ METHOD_TREE_SHAP = "tree_shap"
 ADDITIVITY_TOLERANCE = 1e-3
 TOP_TERMS = 5
 TOP_FEATURES = 5
-# Global summary: terms and features listed per class.
+# Global summary: terms and features listed per class, over at most this many held-out events.
 GLOBAL_TOP = 10
+IMPORTANCE_ROWS = 300
+# The global summary's file in each version's MLflow run.
+IMPORTANCE_ARTIFACT = "importance.json"
 TEXT_BLOCK = "text"
+# The forest's TreeSHAP runs in Python (~70 µs per node and row): a live explanation is refused above this many
+# nodes (~1.4 s per event), and the global summary of a forest reads at most FOREST_IMPORTANCE_ROWS events.
+FOREST_SHAP_MAX_NODES = 20_000
+FOREST_IMPORTANCE_ROWS = 20
+
+
+class NotExplainable(Conflict):
+    """The served version cannot be explained (a stage-2 family without an exact explainer, or a forest too large
+    to explain within a request)."""
+
+    code = "not_explainable"
+
+
+def forest_nodes(model: Any) -> int:
+    return sum(int(e.tree_.node_count) for e in getattr(model, "estimators_", ()))
 
 
 def stage2_contributions(model: Any, z: np.ndarray) -> tuple[np.ndarray, str, str]:
@@ -48,7 +67,7 @@ def stage2_contributions(model: Any, z: np.ndarray) -> tuple[np.ndarray, str, st
     being the bias; and (units, method). For every row and class the sum over inputs is the model's own output for
     that class in ``units``: the logit (logistic, XGBoost margin) or the probability (forest).
 
-    Raises ValueError for a stage-2 family without an exact explainer."""
+    Raises NotExplainable (409) for a stage-2 family without an exact explainer."""
     family = stage2_family(model)
     z = np.asarray(z, dtype=np.float64)
     if family == LOGISTIC:
@@ -63,7 +82,7 @@ def stage2_contributions(model: Any, z: np.ndarray) -> tuple[np.ndarray, str, st
         return np.transpose(np.asarray(raw, dtype=np.float64), (0, 2, 1)), LOG_ODDS, METHOD_TREE_SHAP
     if family in (RANDOM_FOREST, EXTRA_TREES):
         return forest_shap(model, z), PROBABILITY, METHOD_TREE_SHAP
-    raise ValueError(f"no exact explainer for a stage-2 {family!r} model")
+    raise NotExplainable(f"The served model's stage 2 ({family}) has no exact explainer; ask without explain.")
 
 
 # --- TreeSHAP for scikit-learn forests ----------------------------------------------------------------------------

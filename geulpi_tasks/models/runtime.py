@@ -26,7 +26,16 @@ import onnxruntime as ort
 
 from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION, event_text, numeric_features
 from geulpi_tasks.models.event_classifier import TrainedClassifier, apply_temperature
-from geulpi_tasks.models.explain import TermIndex, explain_row, global_importance, stage2_contributions
+from geulpi_tasks.models.explain import (
+    FOREST_IMPORTANCE_ROWS,
+    FOREST_SHAP_MAX_NODES,
+    NotExplainable,
+    TermIndex,
+    explain_row,
+    forest_nodes,
+    global_importance,
+    stage2_contributions,
+)
 from geulpi_tasks.models.onnx_export import stage2_family, stage2_onnx_bytes
 from geulpi_tasks.models.priority import PriorityClassifier, predict_priority
 from geulpi_tasks.schemas import EventInput
@@ -211,7 +220,8 @@ class ServedClassifier:
             with self._explainer_lock:
                 if self._explainer is None:
                     if self.bundle_dir is None:
-                        raise ValueError("this classifier was not loaded from a bundle; it cannot explain")
+                        raise NotExplainable(f"Version {self.version} was not loaded from a bundle; it cannot "
+                                             "explain.")
                     self._explainer = (joblib.load(self.bundle_dir / _FOREST),
                                        TermIndex.build([v.vocabulary() for v in self._vectorizers]))
                 parts = self._explainer
@@ -230,11 +240,17 @@ class ServedClassifier:
 
     def explain(self, events: Sequence[EventInput]) -> list[dict[str, Any]]:
         """Per event: the top n-grams and time/context features with their signed contributions to the chosen
-        class over the runner-up, which add up to the model's margin (``models/explain.py``). Raises ValueError
-        for a stage-2 family without an exact explainer."""
+        class over the runner-up, which add up to the model's margin (``models/explain.py``). Raises
+        NotExplainable (409) for a stage-2 family without an exact explainer or a forest over
+        ``FOREST_SHAP_MAX_NODES`` nodes."""
         if not events:
             return []
         stage2, terms = self._explain_parts()
+        nodes = forest_nodes(stage2)
+        if nodes > FOREST_SHAP_MAX_NODES:
+            raise NotExplainable(f"Version {self.version} serves a forest of {nodes} nodes, too large to explain "
+                                 f"within a request (limit {FOREST_SHAP_MAX_NODES}); ask without explain.",
+                                 details={"modelVersion": self.version, "nodes": nodes})
         z, rows = self._stage2_inputs(events)
         raw = np.asarray(self._session.run([self._prob_output], {self._input_name: z.astype(np.float32)})[0],
                          dtype=np.float64)
@@ -247,8 +263,11 @@ class ServedClassifier:
                             terms=terms) for i in range(len(events))]
 
     def global_importance(self, events: Sequence[EventInput]) -> dict[str, Any]:
-        """What drives each class over ``events`` (``explain.global_importance``)."""
+        """What drives each class over ``events`` (``explain.global_importance``; a forest reads at most
+        ``FOREST_IMPORTANCE_ROWS`` of them). Raises NotExplainable for a family without an exact explainer."""
         stage2, terms = self._explain_parts()
+        if forest_nodes(stage2):
+            events = events[:FOREST_IMPORTANCE_ROWS]
         z, _rows = self._stage2_inputs(events)
         phi, units, method = stage2_contributions(stage2, z)
         return global_importance(classes=self.classes, phi=phi, units=units, method=method,

@@ -69,10 +69,27 @@ def quality_section(version_metrics: dict[str, float] | None) -> dict[str, Any] 
     return {group: {name: version_metrics.get(name) for name in names} for group, names in QUALITY_METRICS.items()}
 
 
+# What the dashboard lists of a version's global importance, per class.
+IMPORTANCE_SHOWN = 5
+
+
+def importance_section(importance: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Per class, the stage-2 inputs and the n-grams that most drive it (``models/explain.py``), shortened."""
+    if not importance:
+        return None
+    return {"units": importance.get("units"), "method": importance.get("method"), "rows": importance.get("rows"),
+            "per_class": {cls: {"features": entry["features"][:IMPORTANCE_SHOWN],
+                                "terms_for": entry["terms_for"][:IMPORTANCE_SHOWN]}
+                          for cls, entry in importance.get("per_class", {}).items()}}
+
+
 def build_dashboard(monitor: Monitor, *, current_version: str | None, hours: int, now: float | None = None,
-                    version_metrics: dict[str, float] | None = None) -> dict[str, Any]:
+                    version_metrics: dict[str, float] | None = None,
+                    importance: dict[str, Any] | None = None, cost: dict[str, Any] | None = None
+                    ) -> dict[str, Any]:
     """The dashboard of ``monitor.model_name`` over the last ``hours`` hours. ``version_metrics``: what the serving
-    version logged when it was trained (its offline quality, realistic beside generated)."""
+    version logged when it was trained (its offline quality, realistic beside generated); ``importance``: its
+    logged global importance summary; ``cost``: ``cost.cost_summary`` of the workers' counters."""
     now = time.time() if now is None else now
     since = now - hours * 3600
     records = read_window(monitor.redis, monitor.key_prefix, monitor.model_name, since=since, until=now)
@@ -106,6 +123,8 @@ def build_dashboard(monitor: Monitor, *, current_version: str | None, hours: int
             "window_hours": hours,
         },
         "quality": quality_section(version_metrics),
+        "importance": importance_section(importance),
+        "cost": cost,
         "confident_corrections": {
             "threshold": CONFIDENT,
             "per_class": confident_disagreement(monitor.redis, monitor.key_prefix, monitor.model_name, since=since,

@@ -82,6 +82,17 @@ class Instruments:
                                  ["task_name", "state"], registry=None)
         self.task_duration = Histogram("geulpi_task_duration_seconds", "Celery task run time, per task name.",
                                        ["task_name"], buckets=TASK_BUCKETS, registry=None)
+        # What a task costs (monitoring/cost.py): CPU of the thread that ran it and wall time, from task start to
+        # end (model, result store, signal handlers), per task kind and the model version that answered.
+        self.task_cpu = Counter("geulpi_task_cpu_seconds", "CPU seconds of the thread running each task, per task "
+                                "name and model version.", ["task_name", "model_version"], registry=None)
+        self.task_wall = Counter("geulpi_task_wall_seconds", "Wall seconds from task start to end, per task name "
+                                 "and model version.", ["task_name", "model_version"], registry=None)
+        self.idle_cpu = Counter("geulpi_worker_idle_cpu_seconds", "Worker CPU seconds during idle pauses (no task "
+                                "running): polls and heartbeats, charged to no task.", registry=None)
+        self.task_items = Counter("geulpi_task_items", "Events a task handled (predictions for the classify tasks, "
+                                  "else 1 per task), per task name and model version.",
+                                  ["task_name", "model_version"], registry=None)
 
 
 _instruments: Instruments | None = None
@@ -203,6 +214,22 @@ class _StartedFilesCollector(MultiProcessCollector):
             except FileNotFoundError:  # removed between the listing and the stat
                 continue
         return self.merge(files, accumulate=True)
+
+
+def started_files_samples(metrics_dir: Path, names: Iterable[str]) -> Iterable[tuple[str, dict[str, str], float]]:
+    """(metric name, labels, value) of the counters ``names`` merged over every process's files (``_total``
+    samples only)."""
+    wanted = set(names)
+    if not metrics_dir.is_dir():
+        return []
+    registry = CollectorRegistry(auto_describe=False)
+    collector = _StartedFilesCollector(registry, path=str(metrics_dir))
+    out: list[tuple[str, dict[str, str], float]] = []
+    for metric in collector.collect():
+        if metric.name in wanted:
+            out.extend((metric.name, dict(sample.labels), float(sample.value)) for sample in metric.samples
+                       if sample.name == metric.name + "_total")
+    return out
 
 
 def render_metrics(metrics_dir: Path, state: StateCollector | None) -> bytes:

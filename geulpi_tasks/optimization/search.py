@@ -34,6 +34,8 @@ N_FOLDS = 3
 MIN_REALISTIC_FOLD_ROWS = 30
 # Names the training worker (its Celery hostname) that ran a trial, so a job's result can say who did what.
 WORKER_ATTR = "geulpi_worker"
+# CPU seconds the trial's own thread spent (fitting and scoring), recorded on every trial, pruned ones included.
+CPU_ATTR = "cpu_seconds"
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,14 @@ def make_objective(data: Stage2Data, *, families: Sequence[str], multi_objective
     weights, realistic = data.weights(), data.realistic_mask()
 
     def objective(trial: optuna.Trial) -> Any:
+        # This thread's CPU: trials fit with n_jobs=1, and parallel trials run on their own threads or workers.
+        cpu_started = time.thread_time()
+        try:
+            return _run_trial(trial)
+        finally:
+            trial.set_user_attr(CPU_ATTR, round(time.thread_time() - cpu_started, 4))
+
+    def _run_trial(trial: optuna.Trial) -> Any:
         family = trial.suggest_categorical("family", list(families)) if len(families) > 1 else families[0]
         params = suggest_params(trial, family)
         scores = []
@@ -230,6 +240,8 @@ def _trial_row(t: optuna.trial.FrozenTrial) -> dict[str, Any]:
                            "worker": t.user_attrs.get(WORKER_ATTR)}
     if t.values is not None:
         row["values"] = list(t.values)
+    if CPU_ATTR in t.user_attrs:
+        row["cpu_seconds"] = t.user_attrs[CPU_ATTR]
     if t.datetime_start and t.datetime_complete:
         row["seconds"] = round((t.datetime_complete - t.datetime_start).total_seconds(), 3)
     return row

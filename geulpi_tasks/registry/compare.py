@@ -19,6 +19,7 @@ from geulpi_tasks.data.generator import generate_events
 from geulpi_tasks.data.labelled_sets import SetRole, load_rows, split_dev
 from geulpi_tasks.errors import InvalidValue
 from geulpi_tasks.models.event_classifier import evaluate, labelled_to_inputs
+from geulpi_tasks.models.explain import IMPORTANCE_ROWS, NotExplainable
 from geulpi_tasks.models.realistic_eval import realistic_metrics
 from geulpi_tasks.models.runtime import ServedClassifier
 from geulpi_tasks.registry.lifecycle import get_version
@@ -121,6 +122,8 @@ def compare_versions(tracking_uri: str, name: str, version_a: str, version_b: st
                       for v, m in ((version_a, model_a), (version_b, model_b))},
         "realistic_test": {v: realistic_metrics(m, test_rows)
                            for v, m in ((version_a, model_a), (version_b, model_b))},
+        # What drives each class in each version, on the same deciding events (models/explain.py).
+        "importance": {v: _importance(m, events) for v, m in ((version_a, model_a), (version_b, model_b))},
         "difference": {"accuracy_b_minus_a": metrics_b["accuracy"] - metrics_a["accuracy"],
                        "only_a_correct": int(np.sum(correct_a & ~correct_b)),
                        "only_b_correct": int(np.sum(~correct_a & correct_b)),
@@ -128,6 +131,13 @@ def compare_versions(tracking_uri: str, name: str, version_a: str, version_b: st
         "production_version": production_version,
         "recommended_version": recommended, "reason": reason,
     }
+
+
+def _importance(model: ServedClassifier, events: list[Any]) -> dict[str, Any] | None:
+    try:
+        return model.global_importance(events[:IMPORTANCE_ROWS])
+    except NotExplainable:  # a stage-2 family without an exact explainer
+        return None
 
 
 def _recommend(version_a: str, metrics_a: dict[str, Any], version_b: str, metrics_b: dict[str, Any],

@@ -7,6 +7,7 @@ except the fluent-API URI set while a run is logged.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -182,3 +183,23 @@ def run_metrics(tracking_uri: str, run_id: str) -> dict[str, float]:
             return {}
         raise Unavailable(f"The model registry did not answer for run {run_id}: {err}",
                           details={"dependency": "mlflow"}) from err
+
+
+def run_json_artifact(tracking_uri: str, run_id: str, file_name: str) -> Any:
+    """A JSON artifact a version's run logged (None when the run or the file is missing). Unavailable when the
+    store does not answer."""
+    client = client_for(tracking_uri)
+    try:
+        client.get_run(run_id)
+    except MlflowException as err:
+        if _is_missing(err):
+            return None
+        raise Unavailable(f"The model registry did not answer for run {run_id}: {err}",
+                          details={"dependency": "mlflow"}) from err
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=file_name, dst_path=tmp,
+                                                       tracking_uri=tracking_uri)
+        except (MlflowException, OSError):
+            return None  # a version logged before the file existed
+        return json.loads(Path(path).read_text())

@@ -9,11 +9,12 @@ from pathlib import Path
 from geulpi_tasks.data.generator import generate_events, split_events
 from geulpi_tasks.data.labelled_sets import SetRole, load_rows, split_dev
 from geulpi_tasks.models.event_classifier import ForestParams, RecipeParams, train_event_classifier
+from geulpi_tasks.models.explain import IMPORTANCE_ARTIFACT
 from geulpi_tasks.models.runtime import save_bundle
 from geulpi_tasks.monitoring.reference import REFERENCE_ARTIFACT, build_reference
 from geulpi_tasks.registry.store import VersionRef, find_version_by_alias, promote_to_production, register_bundle
 from geulpi_tasks.training.data import REALISTIC_WEIGHT, TrainingRows
-from geulpi_tasks.training.measure import measure_realistic
+from geulpi_tasks.training.measure import measure_importance, measure_realistic
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def ensure_production_model(*, tracking_uri: str, artifact_root: Path, model_nam
                                       model_name=model_name, download_dir=Path(tmp) / "production")
         scalar_metrics.update({k: v for k, v in realistic.items() if isinstance(v, (int, float))})
         model.metrics["realistic"] = realistic["realistic"]
+        importance = measure_importance(bundle, dev_holdout)
         ref = register_bundle(bundle, tracking_uri=tracking_uri, artifact_root=artifact_root, name=model_name,
                               description="First model, trained automatically on generated bilingual events.",
                               semver=FIRST_SEMVER, params=model.params, metrics=scalar_metrics,
@@ -49,7 +51,8 @@ def ensure_production_model(*, tracking_uri: str, artifact_root: Path, model_nam
                               json_artifacts={"data_fingerprint.json": model.data_fingerprint,
                                               "metrics.json": model.metrics,
                                               # Monitoring's drift baseline: this version's training features.
-                                              REFERENCE_ARTIFACT: build_reference(train)})
+                                              REFERENCE_ARTIFACT: build_reference(train),
+                                              **({IMPORTANCE_ARTIFACT: importance} if importance else {})})
     promote_to_production(tracking_uri, model_name, ref.version)
     log.info("registered and promoted '%s' version %s (test accuracy %.3f)", model_name, ref.version,
              model.metrics["accuracy"])

@@ -30,6 +30,7 @@ from geulpi_tasks.training.register import (
     find_job_version,
     jsonable,
     register_candidate,
+    trial_cpu_seconds,
 )
 from geulpi_tasks.training.request import TrainingRequest, parse_training_request
 from geulpi_tasks.training.search import fit_stage2, select_stage2
@@ -79,6 +80,7 @@ def _train(req: TrainingRequest, ctx: JobContext, state: JobState, attempt: int)
     """The job's phases, under its lease: data, text stage, stage-2 search and fit, evaluation, registration."""
     state.mark_running(req.model_type)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     ctx.phase("data", trial=0, n_trials=req.n_optimization_trials)
     rows = load_training_rows(req, redis_client=ctx.redis, key_prefix=ctx.key_prefix, seed=ctx.seed,
                               default_samples=ctx.default_samples)
@@ -90,7 +92,7 @@ def _train(req: TrainingRequest, ctx: JobContext, state: JobState, attempt: int)
     stage2, compression = fit_stage2(req, chosen, text.data, ctx, search.get("best_value"))
     ctx.phase("evaluate", best_value=search.get("best_value"))
     candidate = _candidate(req, ctx, text, rows, stage2, chosen_params, search, compression)
-    ref, semver, scalar = register_candidate(req, candidate, rows, ctx, started=started)
+    ref, semver, scalar = register_candidate(req, candidate, rows, ctx, started=started, cpu_started=cpu_started)
     state.mark_registered(ref.version)
     record_trained_on(ctx.redis, ctx.key_prefix, rows.feedback_users, req.model_type, ref.version)
     result: dict[str, Any] = {
@@ -155,4 +157,5 @@ def _short_search(search: dict[str, Any]) -> dict[str, Any]:
     out["n_trials_recorded"] = len(search.get("trials", []))
     # Summed wall time of the trials themselves: the work a search did, whichever workers did it.
     out["trial_seconds_total"] = round(sum(t.get("seconds", 0.0) for t in search.get("trials", [])), 3)
+    out["trial_cpu_seconds_total"] = trial_cpu_seconds(search)
     return out

@@ -16,6 +16,7 @@ from geulpi_tasks.models.event_classifier import (
     expected_calibration_error,
     fit_temperature,
 )
+from geulpi_tasks.models.explain import IMPORTANCE_ROWS, NotExplainable
 from geulpi_tasks.models.realistic_eval import flat_metrics, realistic_metrics
 from geulpi_tasks.models.runtime import ServedClassifier
 from geulpi_tasks.optimization.search import Stage2Data
@@ -114,4 +115,17 @@ def _production_model(tracking_uri: str, name: str, download_dir: Path) -> Serve
         return ServedClassifier.load(download_bundle(tracking_uri, name, ref.version, download_dir), name=name,
                                      version=ref.version)
     except (KeyError, ValueError, FileNotFoundError):
+        return None
+
+
+def measure_importance(bundle: Path, rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """What drives each class for this version (``explain.global_importance``) over up to ``IMPORTANCE_ROWS`` held-out
+    rows, read from the served bundle; None when there are no rows or the stage-2 family has no exact explainer."""
+    events = [parse_event(r) for r in rows[:IMPORTANCE_ROWS]]
+    if not events:
+        return None
+    served = ServedClassifier.load(bundle, name="candidate", version="candidate")
+    try:
+        return served.global_importance(events)
+    except NotExplainable:
         return None

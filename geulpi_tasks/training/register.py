@@ -12,6 +12,7 @@ from typing import Any
 
 from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION, NUMERIC_FEATURES
 from geulpi_tasks.models.event_classifier import TrainedClassifier
+from geulpi_tasks.models.explain import IMPORTANCE_ARTIFACT
 from geulpi_tasks.models.runtime import save_bundle
 from geulpi_tasks.monitoring.reference import REFERENCE_ARTIFACT, build_reference
 from geulpi_tasks.registry.gates import PromotionGates, apply_auto_promote
@@ -19,7 +20,7 @@ from geulpi_tasks.registry.lifecycle import next_semver
 from geulpi_tasks.registry.store import EXPERIMENT_NAME, VersionRef, client_for, find_version_by_alias, register_bundle
 from geulpi_tasks.training.context import JobContext
 from geulpi_tasks.training.data import TrainingRows
-from geulpi_tasks.training.measure import measure_realistic, measure_runtime
+from geulpi_tasks.training.measure import measure_importance, measure_realistic, measure_runtime
 from geulpi_tasks.training.request import TrainingRequest
 
 JOB_TAG = "geulpi.job_id"
@@ -78,9 +79,18 @@ def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     return scalar
 
 
+def trial_cpu_seconds(search: dict[str, Any]) -> float:
+    """CPU seconds the search's trials spent, summed over every worker that ran one."""
+    return round(sum(float(t.get("cpu_seconds", 0.0)) for t in search.get("trials", [])), 4)
+
+
 def register_candidate(request: TrainingRequest, candidate: Candidate, rows: TrainingRows, ctx: JobContext, *,
-                       started: float) -> tuple[VersionRef, str, dict[str, float]]:
-    """Save the bundle, time it, register it as a new version tagged with the job id. (ref, semver, scalars)"""
+                       started: float, cpu_started: float | None = None) -> tuple[VersionRef, str, dict[str, float]]:
+    """Save the bundle, time it, register it as a new version tagged with the job id. (ref, semver, scalars)
+
+    ``cpu_started``: ``time.process_time()`` when the job began; the job's CPU seconds (this process, every
+    thread) are then logged as ``cpu_seconds_total``, beside ``trial_cpu_seconds_total`` (per trial in
+    search.json)."""
     name = request.model_type
     semver = next_semver(ctx.tracking_uri, name, schema_changed=schema_changed(ctx.tracking_uri, name),
                          kind="retrain")
@@ -93,9 +103,14 @@ def register_candidate(request: TrainingRequest, candidate: Candidate, rows: Tra
         metrics.update(measure_realistic(bundle, rows, label=request.label_key, tracking_uri=ctx.tracking_uri,
                                          model_name=name, download_dir=Path(tmp) / "production"))
         metrics["train_seconds"] = time.perf_counter() - started
+        if cpu_started is not None:
+            metrics["cpu_seconds_total"] = time.process_time() - cpu_started
+        if candidate.search.get("trials"):
+            metrics["trial_cpu_seconds_total"] = trial_cpu_seconds(candidate.search)
         metrics["test_rows"] = float(len(rows.test))
         metrics["train_rows"] = float(len(rows.train))
         scalar = scalar_metrics(metrics)
+        importance = measure_importance(bundle, rows.realistic_holdout or rows.test)
         ctx.phase("register", best_value=best)
         ref = register_bundle(
             bundle, tracking_uri=ctx.tracking_uri, artifact_root=ctx.artifact_root, name=name,
@@ -103,7 +118,8 @@ def register_candidate(request: TrainingRequest, candidate: Candidate, rows: Tra
             params=candidate.params, metrics=scalar,
             run_tags={JOB_TAG: ctx.job_id, "geulpi.trigger": request.trigger, "geulpi.semver": semver,
                       "geulpi.data_sha256": candidate.fingerprint["train"]["sha256"]},
-            json_artifacts=_artifacts(request, candidate, rows))
+            json_artifacts={**_artifacts(request, candidate, rows),
+                            **({IMPORTANCE_ARTIFACT: importance} if importance else {})})
     client_for(ctx.tracking_uri).set_model_version_tag(name, ref.version, JOB_TAG, ctx.job_id)
     return ref, semver, scalar
 

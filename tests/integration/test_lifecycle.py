@@ -219,6 +219,9 @@ def test_compare_evaluates_both_versions_now_and_recommends_one(client, base_set
         assert {"accuracy", "macro_f1"} <= set(result["generator"][version])  # reported beside
         assert result["realistic_test"][version]["rows"] >= 600  # reported, never deciding
         assert {"accuracy", "macro_f1", "log_loss", "ece", "per_class", "single_latency_p50_us"} <= set(metrics)
+        # What drives each class, per version, on the same deciding events.
+        assert set(result["importance"][version]["per_class"]) == {"WORK", "PERSONAL", "HEALTH", "SOCIAL",
+                                                                   "LEARNING", "OTHER"}
     assert result["metrics"][strong]["accuracy"] > result["metrics"][weak]["accuracy"]
     assert result["recommended_version"] == strong
     assert result["difference"]["significant"] is True and "more accurate" in result["reason"]

@@ -29,6 +29,7 @@ from geulpi_tasks.monitoring.prediction_log import (
     read_window,
     record_predictions,
 )
+from geulpi_tasks.schemas import CATEGORIES
 from tests.conftest import WorkerProcess
 from workers.task_names import SCAN_DRIFT
 
@@ -366,6 +367,11 @@ def test_dashboard_counts_real_predictions_and_feedback_accuracy(client, redis_c
                                                                  production_model):
     before = client.get("/monitoring/dashboard/event_classifier").json
     assert before["current_version"] == production_model
+    # The serving version's global importance, as logged to MLflow when it was trained.
+    importance = before["importance"]
+    assert importance["method"] == "linear" and importance["rows"] > 0
+    assert set(importance["per_class"]) == set(CATEGORIES)
+    assert len(importance["per_class"]["HEALTH"]["terms_for"]) == 5
     scored_before = accuracy_by_version(redis_client, base_settings.key_prefix, "event_classifier", since=0).get(
         production_model, {"correct": 0, "total": 0})
     events = [{**e, "eventId": f"dash-{i}"} for i, e in enumerate(_wire(generate_events(12, seed=44)))]
