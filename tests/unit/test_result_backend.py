@@ -10,17 +10,20 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from geulpi_tasks.settings import Settings
 from workers.celery_app import create_celery
 from workers.result_backend import FastRedisBackend
-from workers.task_names import CLASSIFY_EVENT, TRAIN_MODEL
+
+# Task names of their own: the project's real tasks are shared with every app once their modules are imported.
+EARLY_ACKED = "geulpi.inference.test_early_acked"
+LATE_ACKED = "geulpi.training.test_late_acked"
 
 
 @pytest.fixture()
 def celery(redis_server):  # type: ignore[no-untyped-def]
     app = create_celery(Settings(redis_url=redis_server))
 
-    @app.task(name=CLASSIFY_EVENT, shared=False)
+    @app.task(name=EARLY_ACKED, shared=False)
     def classify() -> None: ...
 
-    @app.task(name=TRAIN_MODEL, acks_late=True, shared=False)
+    @app.task(name=LATE_ACKED, acks_late=True, shared=False)
     def train() -> None: ...
 
     return app
@@ -44,10 +47,10 @@ def test_only_late_acked_tasks_keep_the_duplicate_check(celery):  # type: ignore
             self.task, self.id = task, str(uuid.uuid4())
 
     backend = celery.backend
-    assert not backend._may_run_twice(Request(CLASSIFY_EVENT))
-    assert backend._may_run_twice(Request(TRAIN_MODEL)) and backend._may_run_twice(None)
+    assert not backend._may_run_twice(Request(EARLY_ACKED))
+    assert backend._may_run_twice(Request(LATE_ACKED)) and backend._may_run_twice(None)
     # A late-acked task's SUCCESS is not overwritten by a redelivered duplicate; an early-acked one is stored as is.
-    for name, kept in ((TRAIN_MODEL, "first"), (CLASSIFY_EVENT, "second")):
+    for name, kept in ((LATE_ACKED, "first"), (EARLY_ACKED, "second")):
         request = Request(name)
         backend.store_result(request.id, "first", "SUCCESS", request=request)
         backend.store_result(request.id, "second", "SUCCESS", request=request)
