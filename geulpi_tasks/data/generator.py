@@ -248,7 +248,7 @@ HEALTH_KO = _t("""
 사랑니 발치|치과 정기검진|교정 치과|건강검진|종합검진|피검사|금식 (건강검진)|내시경|예방접종|독감 주사
 코로나 백신|물리치료|도수치료|재활 운동|한의원 침 맞기|심리상담|상담 센터|정신과 상담|약 타기|약국|약 먹기
 안과 검진|시력 검사|피부과 시술|다이어트 식단|식단 기록|인바디 측정|일찍 자기|명상|허리 치료|무릎 재활
-산부인과 정기검진|소아과 ({ko_kid})|재검|검사 결과 확인|{ko_sport}|{ko_sport} 하기|{ko_name:rang} {ko_sport}
+산부인과 정기검진|재검|검사 결과 확인|{ko_sport}|{ko_sport} 하기|{ko_name:rang} {ko_sport}
 헬스 {n}일차|{ko_sport} 강습|치과 치료 {n}회차|족저근막염 치료|목 디스크 치료|영양제 챙겨 먹기
 """)
 HEALTH_MIXED = _t("""
@@ -397,7 +397,7 @@ take {pet} to the vet|{pet} vaccines at the vet|feed {pet}|pet sitter|dog walker
 pick up {en_kid}|pick up the kids|kids pickup|school drop-off|daycare pickup|{en_kid} pickup|parent-teacher meeting
 PTA meeting|school forms|return library books|library books due|shoe shopping|buy new shoes|phone plan change
 switch phone plan|new phone contract|car registration|car insurance|renew license|renew lease|pay bills|pay electric bill
-water bill|tax return|errands|personal errands|run errands|errands downtown|hardware store run|pharmacy pickup
+water bill|tax return|errands|personal errands|run errands|errands downtown|hardware store run
 dry cleaning|tailor|key cutting|locksmith|landlord visit|movers|move out|pack up|unpack|declutter|closet cleanout
 dishes|ironing|change sheets|clean fridge|fix sink|fix leaky faucet|assemble IKEA shelf|hang pictures
 order groceries online|farmers market|bulk shopping|return {en_item}|exchange {en_item}|Amazon return
@@ -406,8 +406,8 @@ order groceries online|farmers market|bulk shopping|return {en_item}|exchange {e
 헬스장 재등록|헬스장 회원권 연장|PT 재등록|헬스장 등록|동물병원|동물병원 예약|{pet} 예방접종|{pet} 동물병원|강아지 사료 주문
 고양이 모래 갈기|{pet} 목욕|펫시터|애견 호텔 맡기기|{ko_kid} 하원|{ko_kid} 픽업|아이 등원|어린이집 등원|학원 픽업
 학부모 상담|학교 상담|가정통신문 제출|도서관 책 반납|책 반납|신발 사러 가기|운동화 사기|요금제 변경|휴대폰 요금제 변경
-통신사 방문|자동차 검사|면허 갱신|보험 갱신|공과금 납부|세금 납부|재산세 납부|볼일 보기|개인 용무|은행 볼일
-약국 들르기|세탁소|수선집|열쇠 수리|집주인 만나기|이사 업체 견적|짐 정리|설거지|다림질|이불 빨래|냉장고 청소|수리 기사 방문
+통신사 방문|자동차 검사|면허 갱신|보험 갱신|공과금 납부|세금 납부|재산세 납부|볼일 보기|은행 볼일
+세탁소|수선집|열쇠 수리|집주인 만나기|이사 업체 견적|짐 정리|설거지|다림질|이불 빨래|냉장고 청소|수리 기사 방문
 싱크대 수리|가구 조립|온라인 장보기|시장 보기|반품 보내기|{ko_kid} 준비물 챙기기|명절 선물 준비|제사 장보기
 """),
     ("PERSONAL", "mixed"): _t("""
@@ -487,7 +487,7 @@ misc errand?|TBD - {en_name}|pending confirmation|placeholder for {en_name}|save
     ("OTHER", "ko"): _t("""
 {ko_trip} 가는 비행기|비행기|{ko_trip} 비행기|귀국 비행기|공항 이동|공항 가기|인천공항|KTX 이동|KTX|{ko_trip} KTX
 SRT 타고 {ko_trip}|{ko_trip} 내려가기|{ko_trip} 올라가기|기차|고속버스|버스 이동|운전|출근|퇴근|출퇴근|이동 시간
-{ko_trip} 여행|여행|휴가|여름 휴가|연차|반차|오전 반차|오후 반차|공휴일|재택|부재|외근 이동|호텔 체크인|체크아웃
+{ko_trip} 여행|여행|휴가|여름 휴가|연차|반차|오전 반차|오후 반차|공휴일|부재|외근 이동|호텔 체크인|체크아웃
 선약|기타|보류|블록|일정 비워두기|잡지 말 것|예약 불가|대기|알림|리마인더|메모해두기|확인하기|할 일 목록|점심시간
 """),
     ("OTHER", "mixed"): _t("""
@@ -495,6 +495,168 @@ flight {ko_trip}|KTX 이동 train|airport 이동|OOO 휴가|PTO 연차|travel �
 """),
 }
 for _key, _extra in MORE.items():
+    TEMPLATES[_key] = TEMPLATES[_key] + _extra
+
+# ---------------------------------------------------------------- wider lexicon: kinds of events real calendars hold
+EN_GYM = _t("F45|Orangetheory|Barry's|SoulCycle|Peloton|CorePower|Crunch|the Y|LA Fitness|Anytime Fitness|Solidcore|"
+            "Rumble|Equinox|Planet Fitness|the rec center|the CrossFit box")
+EN_WORKOUT = _t("push day|pull day|arms day|chest day|back and biceps|shoulder day|full body|glute day|mobility work|"
+                "Tabata|kettlebells|circuit training|jump rope|stairmaster|elliptical|indoor cycling|Zwift ride|"
+                "Peloton ride|barre workout|zumba class|aqua aerobics|water aerobics|rec league soccer|pickup hoops|"
+                "pickup soccer|intramural volleyball|driving range|surf session|snowboarding|ice skating|BJJ open mat|"
+                "muay thai|kickboxing class|dance cardio|rowing|trail run|stair climb|bootcamp workout|spin")
+EN_MED2 = _t("Zoloft|Lexapro|metformin|insulin|Adderall|antidepressant|iron pills|B12|fish oil|probiotics|allergy pills|"
+             "migraine meds|ADHD meds|statin|antihistamine|eye drops|prenatal vitamins|magnesium|melatonin")
+EN_PROC = _t("CT scan|MRI|ultrasound|sonogram|echocardiogram|EKG|stress test|sleep study|allergy test|glucose test|"
+             "A1C test|cholesterol panel|blood panel|pap smear|pelvic exam|colonoscopy|bone density scan|biopsy|"
+             "mole removal|skin check|hearing test|LASIK consult|cataract surgery|wisdom teeth removal|filling|crown|"
+             "root canal|braces adjustment|Invisalign check|night guard fitting|cortisone shot|IV drip|cast removal|"
+             "knee scope|mammogram|thyroid ultrasound|physical exam")
+EN_CLINIC = _t("St. Luke's|Mount Sinai|the imaging center|Kaiser|the clinic|Quest|LabCorp|CityMD|One Medical|"
+               "the hospital|radiology|Stanford Health|the women's clinic|the eye center")
+EN_REL = _t("Aunt Carol|Uncle Ray|Grandpa Joe|cousin Mike|Nana|Grandma Rose|my godmother|my nephew|my niece|"
+            "Auntie May|Uncle Bob|cousin Jen|my stepdad|my grandparents")
+EN_AIRLINE = _t("UA|AA|DL|KE|OZ|BA|JL|NH|SQ|AC|LH|WN|B6|AS|7C|LJ|TW")
+EN_AIRPORT = _t("ICN|GMP|LAX|SFO|JFK|SEA|ORD|NRT|HND|KIX|LHR|CDG|BOS|ATL|YVR|SIN|HKG|CJU|PUS|EWR|DFW")
+EN_COUNTRY = _t("Japan|Italy|Mexico|Hawaii|Bali|Spain|Portugal|Vietnam|Thailand|Iceland|Greece|Cancun|Canada|Taiwan|"
+                "Europe|Korea|Australia")
+EN_HOLIDAY = _t("Memorial Day|Presidents' Day|MLK Day|Juneteenth|Veterans Day|Columbus Day|Good Friday|Boxing Day|"
+                "Easter Monday|New Year's Day|bank holiday|public holiday|national holiday|Independence Day")
+KO_HOLIDAY = _t("삼일절|현충일|광복절|개천절|한글날|어린이날|석가탄신일|대체공휴일|임시공휴일|신정|성탄절|근로자의 날")
+KO_AIRLINE = _t("대한항공|아시아나|제주항공|진에어|티웨이|에어부산")
+EN_STORE = _t("Trader Joe's|Whole Foods|Aldi|Safeway|H Mart|Kroger|Walmart|Publix|Wegmans|Sprouts|CVS|Walgreens")
+EN_SHIFT_PLACE = _t("the hospital|the ER|the store|the cafe|Starbucks|the restaurant|the warehouse|the clinic|the ward|"
+                    "the bar|Target|the front desk")
+_POOLS.update({"gym_brand": EN_GYM, "workout": EN_WORKOUT, "en_med2": EN_MED2, "en_proc": EN_PROC,
+               "en_clinic": EN_CLINIC, "en_rel": EN_REL, "airline": EN_AIRLINE, "apt": EN_AIRPORT,
+               "country": EN_COUNTRY, "holiday": EN_HOLIDAY, "ko_holiday": KO_HOLIDAY, "ko_airline": KO_AIRLINE,
+               "store": EN_STORE, "shift_place": EN_SHIFT_PLACE})
+
+WIDER: dict[tuple[str, str], tuple[str, ...]] = {
+    ("WORK", "en"): _t("""
+night shift at {shift_place}|day shift at {shift_place}|closing shift|opening shift|double shift|swing shift
+shift @ {shift_place}|work shift|cover {en_name}'s shift|cold calling|prospecting calls|sales calls block
+mentor {en_name} (intern)|mentoring session w/ new hire|intern check-in|skip-level w/ {en_name}|catch up w/ manager
+chat w/ my manager|teach {en_sport} class|teach yoga @ 7|sub for {en_name}'s {en_sport} class|clear inbox
+inbox cleanup|answer emails|reply to {en_name}'s email|host a webinar for customers|run the customer webinar
+final round interview - {en_name}|onsite loop for {en_name}|interview panel (I'm interviewing)|SOC2 audit
+ISO audit prep|audit walkthrough w/ {en_company}|lesson planning|grade homework for my class|teach section {n}
+contract signing w/ {en_company}|code freeze for {ver}|release freeze|backlog cleanup|jira grooming
+open house (listing)|showing at {street}|listing appointment w/ sellers|company holiday party|office party
+launch party for {project}|company picnic|team happy hour|work anniversary lunch|offsite dinner w/ the team
+WFH day|work from home|remote work day|quarterly kickoff|sales kickoff|partner call w/ {en_company}|renewal call - {en_company}|QBR prep|write release notes
+""" ),
+    ("WORK", "ko"): _t("""
+클라이언트 미팅|클라이언트 콜 ({ko_company})|고객사 콜|마감조 근무|미들조|오전 근무|야간 근무|주간 근무|근무
+카페 알바|편의점 알바|알바 가기|알바 ({ko_area})|과외 하러 가기|과외 수업 (내가 선생)|학원 강의 (강사로)|수업하러 가기
+특강 진행|강연 (연사)|{ko_city} 출장 가는 날|출장 복귀|자재 발주|발주서 작성|메일 확인 및 회신|메일 회신하기
+면접관 참석|면접 진행 (면접관)|현장 미팅|현장 실사|공사 현장 점검|4대보험 처리|부가세 신고 (회사)|원천세 신고
+재택 근무일|집에서 근무 (재택)|철야 작업|밤샘 작업|주말 근무|{ko_boss} 면담|거래처 전화|{ko_company} 담당자 통화|재고 정리|매장 오픈 준비
+""" ),
+    ("WORK", "mixed"): _t("""
+client 콜|night shift 근무|{ko_company} vendor 콜|audit 준비|webinar 진행 (host)|알바 shift|inbox 정리
+""" ),
+    ("PERSONAL", "en"): _t("""
+take {en_kid} to the dentist|{en_kid}'s pediatrician appt|{en_kid}'s checkup|{en_kid}'s dentist appt
+take {en_fam} to the doctor|drive {en_fam} to the hospital|take {en_kid} to swim class|drop {en_kid} at ballet
+{en_kid}'s field trip form|sign school forms|pack {en_kid}'s lunch|Venmo {en_name} back|send money to {en_fam}
+pay back {en_name}|transfer to savings|rebalance portfolio|401k rollover|IRA contribution|check credit score
+call the bank about fraud|call the insurance company|insurance claim|file a claim|tuition due|pay tuition
+student loan payment|visa appointment|embassy appointment|green card biometrics|early voting|register to vote
+jury summons|buy a birthday present for {en_fam}|gift shopping|order a gift for {en_name}'s wedding
+{store} run|{store}|groceries at {store}|pest control visit|HVAC service|gutter cleaning|shovel snow
+salt the driveway|back up my phone|update laptop|computer repair|Apple Store appointment|phone screen repair
+brow wax|eyebrow threading|lash appointment|mani pedi|waxing appointment|put the bins out|trash & recycling
+pack suitcase|weekly planning|monthly budget|meal plan for the week|dog training class|obedience class for {pet}
+{pet}'s vet checkup|{pet} at the groomer|pick up {pet} from boarding|refinance call|mortgage payment
+""" ),
+    ("PERSONAL", "ko"): _t("""
+실손보험 청구|보험금 청구|{pet} 수술|{pet} 중성화 수술|{pet} 스케일링|과태료 납부|범칙금 내기|주차 위반 과태료
+확정일자 받으러 가기|등기부등본 확인|{ko_kid} 소아과|{ko_kid} 병원 데려가기|{ko_fam} 병원 모시고 가기
+{ko_kid} 예방접종 데려가기|청약 신청|주택청약 넣기|주식 정리|적금 가입|ISA 계좌 개설|도서관 책 반납일|책 연체
+네일 예약|속눈썹 연장|눈썹 문신|왁싱|소아과 ({ko_kid})|{pet} 미용 예약|인감증명서 떼기|자동차 리스 상담
+""" ),
+    ("PERSONAL", "mixed"): _t("""
+{pet} vet 진료|{ko_kid} 소아과 checkup|보험 claim 청구|tuition 납부|Apple store 수리|nail 예약
+""" ),
+    ("HEALTH", "en"): _t("""
+{gym_brand} class|{gym_brand}|{gym_brand} w/ {en_name}|{workout}|{workout} w/ {en_name}|{workout} at {gym_brand}
+{en_sport} w/ {en_name}|{en_sport} w/ {en_fam}|run club|running club w/ {en_name}|gym w/ {en_name}|climbing w/ {en_name}
+{en_med2} refill|meds: {en_med2}|{en_med2} 8am|pill reminder - {en_med2}|remember {en_med2}|start {en_med2}
+{en_proc} appt|{en_proc} at {en_clinic}|{en_proc} @ {en_clinic}|schedule {en_proc}|{en_proc} (fasting)
+{en_proc} follow-up|urgent care visit|walk-in clinic|ER visit|emergency room|ER follow-up|sick visit
+CBT session|DBT group|grief counseling|couples therapy|psych eval|talk therapy|NA meeting|AA mtg|sponsor call
+breathwork|Calm meditation|gratitude journal|drink 2L of water|rest day|recovery walk|sauna + cold plunge
+pharmacy pickup|pick up meds at {store}|dermatology appt|OB appt|prenatal checkup|pediatric dentist (me)
+""" ),
+    ("HEALTH", "ko"): _t("""
+갑상선 검사|초음파 검사|복부 초음파|유방 초음파|CT 촬영|MRI 촬영|수면다원검사|혈압약 먹기|당뇨약|고지혈증 약
+우울증 약|약 처방|처방전 받기|폼롤러 스트레칭|마사지건|새벽 헬스|새벽 러닝|아침 수영|저녁 수영|자유수영|볼더링 가기
+클라이밍장|조기 축구회|주말 풋살|배드민턴 클럽|줌바 댄스|에어로빅|아쿠아로빅|심리 상담 센터|상담 예약 (심리)
+정신과 약 타기|응급실|응급실 가기|야간 진료|약국 들르기|약국 가기|영양제 주문 (건강)|금연 클리닉|한방 치료
+{ko_name:rang} 러닝|{ko_name:rang} 클라이밍|{ko_fam}랑 등산|PT 받기|헬스 PT|필라테스 그룹 수업|산후 검진
+""" ),
+    ("HEALTH", "mixed"): _t("""
+gym PT|morning swim 수영|{gym_brand} 운동|CT 검사|MRI 찍기|urgent care 방문|{ko_name:rang} tennis|meds 복용
+""" ),
+    ("SOCIAL", "en"): _t("""
+FaceTime w/ {en_name}|call {en_name}, been ages|phone call w/ {en_fam}|call {en_rel}|visit {en_rel}|{en_rel}'s birthday
+Sunday Mass|evening Mass|Mass at St. {en_name}'s|bible study group|choir rehearsal|youth group night|church service
+alumni happy hour|alumni event|10-year reunion|class reunion|D&D night|D&D campaign|tabletop night|board games w/ {en_name}
+{en_kid}'s recital|{en_kid}'s dance recital|{en_kid}'s school play|{en_kid}'s soccer game|{en_kid}'s baseball game
+{en_kid}'s graduation|{en_kid}'s birthday party|Habitat for Humanity build|food drive|volunteer shift at the shelter
+seder at {en_name}'s|Easter brunch|Thanksgiving at {en_fam}'s|Diwali party|Eid dinner|Hanukkah party
+Christmas Eve w/ family|white elephant gift swap|ugly sweater party|aquarium w/ the kids|zoo day w/ {en_fam}
+family day at the park|meet {en_name}'s parents|dinner w/ {en_name}'s family|Rotary club meeting|Lions club
+girls' trip to {trip}|weekend in {trip} w/ friends|trip w/ the guys|concert w/ {en_name}|see {en_band} w/ {en_name}
+visit {en_name} in the hospital|visit grandpa at the nursing home|{en_name}'s baby shower|wedding shower
+""" ),
+    ("SOCIAL", "ko"): _t("""
+새벽기도회|수요기도회|성경공부 모임|큐티 모임|주일 미사|저녁 미사|병문안 가기|{ko_fam} 병문안|{ko_name} 병문안
+조문 가기|문상 가기|장례식 조문|가족여행 ({ko_trip})|{ko_trip} 가족여행|설 연휴 큰집|추석 연휴 고향|시골 할머니댁
+제사 지내기|{ko_kid} 운동회|{ko_kid} 학예회|{ko_kid} 재롱잔치|{ko_kid} 졸업식|{ko_kid} 입학식|망년회 (친구들)
+친구들 송년회|동네 반상회|번개 할 사람?|혹시 모임|{ko_name:rang} 여행|친구들이랑 {ko_trip}|동아리 MT|과 MT
+""" ),
+    ("SOCIAL", "mixed"): _t("""
+{ko_name} FaceTime|church 수요예배|bible study 모임|family trip {ko_trip}|alumni 모임|{ko_kid} recital
+""" ),
+    ("LEARNING", "en"): _t("""
+recitation section|discussion section for {en_course}|lab section|{en_course} lab|TA office hours
+office hours w/ Prof. {en_surname}|prof {en_surname} office hours|thesis committee meeting|dissertation proposal
+qualifying exam|quals prep|thesis defense practice|lit review for thesis|annotated bibliography|read {n} papers
+anki reviews|quizlet|flashcards on anki|khan academy {en_course}|Brilliant lesson|Codecademy|edX {en_course}
+Skillshare class|MasterClass|Duolingo streak|duo lesson|{en_exam} prep course|{en_exam} prep book|prep for {en_exam}
+study for {en_course} final|review notes for {en_course}|review lecture notes|{en_course} lab report due
+freshman orientation|college info session|MBA class|mock interview practice|study system design
+knife skills class|sourdough workshop|watercolor class|calligraphy class|sewing class|woodworking class
+improv class|acting class|sign language class|python meetup talk|tech meetup talk|TED talk|teacher training
+instructor certification course|yoga certification module|CPR recert|WSET course|bar prep|LSAT prep
+""" ),
+    ("LEARNING", "ko"): _t("""
+코테 공부|코딩테스트 대비|수능 공부|수능 모의고사|모의 수능|정처기 실기 준비|정처기 공부|한능검 준비|조모임 (팀플)
+조별 모임|조모임 회의|서예 수업|캘리그라피 수업|잠들기 전 독서 30분|독서 30분|하루 한 챕터 읽기|독서실|독서실 가기
+수학 과외 수업|영어 과외 받기|과외 받기|인강 복습|오답노트|필기 정리|학교 도서관|전공 공부|대학원 수업|논문 리딩
+어학당|한자 공부|미술 학원|{ko_exam} 필기|{ko_exam} 실기|자격증 공부|수업 듣기|{ko_course} 원데이 클래스
+""" ),
+    ("LEARNING", "mixed"): _t("""
+코테 prep|LeetCode 코테|수능 D-{n2}|anki 단어|{en_exam} 모의고사|Khan Academy 강의|thesis 작성
+""" ),
+    ("OTHER", "en"): _t("""
+{airline} {num}|{airline}{num} {apt}-{apt}|flight {apt} to {apt}|{apt} → {apt}|land at {apt}|depart {apt}
+arrive in {trip}|landing|boarding|rental car pickup|return rental car|staycation|{country} trip|trip to {country}
+vacation - {country}|{trip} vacation|{holiday}|{holiday} (office closed)|office closed|company holiday
+no meeting day|no meetings|deadline|urgent|important|asap|maybe|optional|tentative|pick up|drop off|drive
+errand?|{en_name}?|{en_name} - ?|on leave|parental leave|sick day|out sick|shuttle to {apt}
+""" ),
+    ("OTHER", "ko"): _t("""
+{ko_trip} 항공편|{ko_airline} {num}|KE{num}|OZ{num}|김포-제주|인천→{ko_trip}|도착|출발|착륙|{ko_holiday}
+선약 있음|선약 (개인)|마감|긴급|중요|아마|혹시|테스트|개인 일정|개인 용무|병가|출산휴가|육아휴직|휴무|쉬는 날
+""" ),
+    ("OTHER", "mixed"): _t("""
+{airline} {num} 비행기|{apt}-{apt} flight|OOO 병가|{holiday} 휴일|rental car 픽업|deadline 확인
+""" ),
+}
+for _key, _extra in WIDER.items():
     TEMPLATES[_key] = TEMPLATES[_key] + _extra
 
 # Wordings that could belong to two categories, with the ONE label we always give them (the more plausible).
