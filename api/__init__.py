@@ -20,6 +20,8 @@ from api.errors import register_error_handlers
 from api.gateway import TaskGateway
 from api.http import register_body_check
 from api.state import ApiState, init_state
+from api.telemetry import register_telemetry
+from geulpi_tasks.observability.logs import configure_logging
 from geulpi_tasks.privacy.redaction import redaction_secret
 from geulpi_tasks.settings import Settings
 from workers.celery_app import app as task_app
@@ -52,9 +54,12 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
                       experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp, privacy_blueprint.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    register_telemetry(app, settings)
     return app
 
 
 def wsgi_app() -> Any:
-    """Entry point for gunicorn: ``gunicorn 'api:wsgi_app()'``."""
+    """Entry point for gunicorn: ``gunicorn -c python:api.gunicorn_conf 'api:wsgi_app()'``. The process's log lines
+    are JSON from here on."""
+    configure_logging("geulpi-api")
     return create_app()

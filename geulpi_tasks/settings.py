@@ -134,6 +134,10 @@ class Settings:
     job_result_ttl_s: int = 24 * 3600
     # Audit: entries of the audit stream older than this are trimmed (seconds).
     audit_max_age_s: int = 90 * 24 * 3600
+    # Tracing: "otlp" exports spans (OTLP/HTTP); "none" keeps them in the process; empty: otlp iff an endpoint is set.
+    otel_traces_exporter: str = ""
+    # Tracing: base URL of the OTLP/HTTP receiver (a collector, or Jaeger's :4318); spans go to <url>/v1/traces.
+    otel_exporter_otlp_endpoint: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -272,4 +276,8 @@ ENVIRONMENT: dict[str, tuple[str, str, str]] = {
     "GEULPI_JOB_RESULT_TTL": ("job_result_ttl_s", "86400",
                               "Seconds results of polled jobs (training, compare) and unread results are kept."),
     "GEULPI_AUDIT_MAX_AGE": ("audit_max_age_s", "7776000", "Seconds an audit entry is kept (90 days)."),
+    "OTEL_TRACES_EXPORTER": ("otel_traces_exporter", "",
+                             "otlp: export traces over OTLP/HTTP; none: never; empty: otlp when an endpoint is set."),
+    "OTEL_EXPORTER_OTLP_ENDPOINT": ("otel_exporter_otlp_endpoint", "",
+                                    "OTLP/HTTP receiver, e.g. http://jaeger:4318 (spans go to <url>/v1/traces)."),
 }

@@ -16,7 +16,7 @@ from honcho.printer import Printer
 
 from geulpi_tasks.monitoring.metrics import configure_metrics_dir
 from geulpi_tasks.redis_urls import redacted_url
-from geulpi_tasks.settings import Settings
+from geulpi_tasks.settings import PROJECT_ROOT, Settings
 from geulpi_tasks.tools.credentials import (
     API_KEY_FILE,
     FLOWER_AUTH_FILE,
@@ -33,17 +33,18 @@ from geulpi_tasks.tools.redis_server import (
 from geulpi_tasks.training.bootstrap import ensure_production_model
 
 log = logging.getLogger("geulpi.launcher")
+GUNICORN_CONF = PROJECT_ROOT / "api" / "gunicorn_conf.py"
 
 
 def process_table(settings: Settings, python: str) -> dict[str, str]:
     """Name -> command of every long-running process (the Procfile, in code)."""
     bin_dir = Path(python).parent
+    # Access log on and every line JSON (api/gunicorn_conf.py).
+    gunicorn = f"{bin_dir / 'gunicorn'} -c {GUNICORN_CONF} -b {settings.api_host}:{settings.api_port}"
     if settings.disable_redis:
-        return {"api": f"{bin_dir / 'gunicorn'} -b {settings.api_host}:{settings.api_port} -w 1 -k gthread --threads 4 "
-                       "--timeout 120 'api:wsgi_app()'"}
+        return {"api": f"{gunicorn} -w 1 -k gthread --threads 4 --timeout 120 'api:wsgi_app()'"}
     return {
-        "api": f"{bin_dir / 'gunicorn'} -b {settings.api_host}:{settings.api_port} -w 2 -k gthread --threads 8 "
-               "--timeout 60 'api:wsgi_app()'",
+        "api": f"{gunicorn} -w 2 -k gthread --threads 8 --timeout 60 'api:wsgi_app()'",
         "inference": f"{python} -m workers.inference",
         "training": f"{python} -m workers.training",
         "monitoring": f"{python} -m workers.monitoring",
