@@ -9,7 +9,7 @@ from flask import Flask
 
 from api.audit_trail import register_audit
 from api.auth import register_auth
-from api.blueprints import analyses, classify, system, tasks
+from api.blueprints import analyses, classify, docs, system, tasks
 from api.blueprints import experiments as experiments_blueprint
 from api.blueprints import feedback as feedback_blueprint
 from api.blueprints import models as models_blueprint
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
         celery = configure(task_app, settings)
     elif celery is None:
         celery = create_celery(settings)
-    app = Flask("geulpi_api")
+    app = Flask("geulpi_api", static_folder=docs.ASSETS_DIR, static_url_path=docs.ASSETS_URL)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     gateway = TaskGateway(celery, key_prefix=settings.key_prefix, in_process=settings.disable_redis,
@@ -50,8 +50,9 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
     register_body_check(app)  # after the key check: a caller without a key never gets its body parsed
     register_audit(app)
 
-    for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, models_blueprint.bp, feedback_blueprint.bp,
-                      experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp, privacy_blueprint.bp):
+    for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, docs.bp, models_blueprint.bp,
+                      feedback_blueprint.bp, experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp,
+                      privacy_blueprint.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_telemetry(app, settings)

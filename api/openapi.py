@@ -34,7 +34,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 # Must match api/auth.py: which operations never need a key, and which need one only when configured.
-_OPEN_OPERATIONS = frozenset({"health", "openapi", "monitoringMetrics"})
+_OPEN_OPERATIONS = frozenset({"health", "openapi", "monitoringMetrics", "docsPage"})
 _CLASSIFY_OPERATIONS = frozenset({"classifyEvent", "classifyEventV1", "classifyEvents", "analyzeBalance",
                                   "optimizeSchedule", "detectPatterns", "analyzeBurnout", "postFeedback"})
 # Reads that always need a key, whatever GEULPI_AUTH_READS says (api/auth.py PRIVATE_ENDPOINTS).
@@ -379,6 +379,9 @@ def openapi_document() -> dict[str, Any]:
                               **_errors(404, 503)}}},
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                       "responses": {"200": {"description": "OpenAPI document", **_json({"type": "object"})}}}},
+            "/docs": {"get": {"summary": "This document as a page to read and try (Swagger UI)", "operationId": "docsPage",
+                              "responses": {"200": {"description": "HTML page",
+                                                    "content": {"text/html": {"schema": {"type": "string"}}}}}}},
             "/users/{user_id}/data": {"delete": {
                 "summary": "Erase a user's data from every store (feedback, cached events, task results, indexes); "
                            "lists model versions trained on it",
