@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from api.schema import model_components
 from geulpi_tasks.analyses.defaults import (
     MAX_EVENTS,
     MAX_MIN_BREAK_MINUTES,
@@ -292,15 +293,9 @@ def openapi_document() -> dict[str, Any]:
             "/v2/classify-events": {"post": {
                 "summary": "Classify up to 1000 events in one vectorised task; results keep input order",
                 "operationId": "classifyEvents", "parameters": [_ASYNC_PARAM],
-                "requestBody": {"required": True, **_json({
-                    "type": "object", "required": ["events"],
-                    "properties": {"events": {"type": "array", "minItems": 1, "maxItems": 1000,
-                                              "items": {"$ref": "#/components/schemas/Event"}}}})},
-                "responses": {"200": {"description": "Classifications in input order", **_json({
-                    "type": "object", "required": ["results", "count", "modelName", "modelVersion", "latencyMs"],
-                    "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/Classification"}},
-                                   "count": {"type": "integer"}, "modelName": {"type": "string"},
-                                   "modelVersion": {"type": "string"}, "latencyMs": {"type": "number"}}})},
+                "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/EventBatch"})},
+                "responses": {"200": {"description": "Classifications in input order",
+                                      **_json({"$ref": "#/components/schemas/ClassificationBatch"})},
                     "202": {"description": "Accepted", **_json({"$ref": "#/components/schemas/Accepted"})},
                     **_errors(400, 413, 422, 503, 504)}}},
             "/analyze-balance": _analysis(
@@ -454,42 +449,7 @@ def openapi_document() -> dict[str, Any]:
                               **_errors(400, 404, 409, 503)}}},
         },
         "components": {"schemas": {
-            "Event": {"type": "object", "required": ["title", "startTime", "endTime"], "properties": {
-                "title": {"type": "string", "pattern": "\\S", "maxLength": 500},
-                "description": {"type": ["string", "null"], "maxLength": 5000},
-                "location": {"type": ["string", "null"], "maxLength": 500},
-                "startTime": {"type": "string", "format": "date-time", "examples": ["2024-01-20T09:00:00"]},
-                "endTime": {"type": "string", "format": "date-time", "examples": ["2024-01-20T09:30:00"]},
-                "attendees": {"type": ["array", "null"], "maxItems": 1000, "items": {"anyOf": [
-                    {"type": "string"},
-                    {"type": "object", "properties": {"email": {"type": ["string", "null"]},
-                                                      "name": {"type": ["string", "null"]}},
-                     "anyOf": [{"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
-                               {"required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}}]}]}},
-                "eventId": _OPTIONAL_ID,
-                "userId": _OPTIONAL_ID,
-                "requestId": {**_OPTIONAL_ID,
-                              "description": "Sticky A/B assignment when there is no userId; names the event in /feedback"}}},
-            "Classification": {"type": "object", "required": [
-                "eventId", "eventType", "priority", "confidence", "needsReview", "suggestedTags", "probabilities",
-                "modelName", "modelVersion"], "properties": {
-                "eventId": {"type": ["string", "null"]},
-                "eventType": {"type": "string", "enum": list(CATEGORIES)},
-                "priority": {"type": "string", "enum": ["HIGH", "MEDIUM", "LOW"]},
-                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-                "needsReview": {"type": "boolean"},
-                "suggestedTags": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
-                "probabilities": {"type": "object", "additionalProperties": {"type": "number"}},
-                "modelName": {"type": "string"}, "modelVersion": {"type": "string"},
-                "latencyMs": {"type": "number", "description": "Model time inside the worker"},
-                "requestId": {"type": "string", "description": "The caller's requestId, else the task id; use it in /feedback"},
-                "experimentId": {"type": "string", "description": "Present while an A/B experiment serves this model"},
-                "variant": {"type": "string", "description": "The caller's A/B variant (modelVersion served it)"}}},
-            "CalendarEvent": {"allOf": [{"$ref": "#/components/schemas/Event"}, {"type": "object", "properties": {
-                "category": {"type": ["string", "null"], "enum": [*CATEGORIES, None],
-                             "description": "Missing → classified by the model (see categorizedByModel)"},
-                "fixed": {"type": ["boolean", "null"],
-                          "description": "/optimize-schedule only: never move this event"}}}]},
+            **model_components(),  # declared once, as pydantic models (api/schema.py, geulpi_tasks/schemas.py)
             "CategorizedByModel": {"type": "object", "required": ["categorizedByModel"], "properties": {
                 "categorizedByModel": {"type": "integer", "minimum": 0,
                                        "description": "Events whose category the model filled in"},
@@ -623,18 +583,6 @@ def openapi_document() -> dict[str, Any]:
                                  "Mann-Whitney on latency with effect sizes, accuracy from feedback"},
                 "sampleRatioMismatch": {"type": "object"}, "recommendation": {"type": "string"},
                 "promotion": {"type": "object"}}},
-            "Accepted": {"type": "object", "required": ["taskId", "state", "statusUrl"], "properties": {
-                "taskId": {"type": "string"}, "state": {"type": "string"}, "statusUrl": {"type": "string"}}},
-            "TaskStatus": {"type": "object", "required": ["taskId", "state", "ready"], "properties": {
-                "taskId": {"type": "string"},
-                "state": {"type": "string", "enum": ["PENDING", "RECEIVED", "STARTED", "PROGRESS", "RETRY",
-                                                     "SUCCESS", "FAILURE", "REVOKED"]},
-                "ready": {"type": "boolean"}, "result": {}, "progress": {"type": "object"},
-                "error": {"type": "object"}}},
-            "Health": {"type": "object", "required": ["status", "checks"], "properties": {
-                "status": {"type": "string"}, "checks": {"type": "object"},
-                "warnings": {"type": "array", "items": {"type": "string"},
-                             "description": "e.g. an evicting Redis maxmemory-policy"}}},
             **_LIFECYCLE_SCHEMAS,
             **_TRAINING_SCHEMAS,
             "AlertRule": {"type": "object", "required": ["name", "metric_name", "condition", "threshold"],
@@ -685,9 +633,6 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object", "description": "Per answered class: feedback on answers given with confidence "
                                                      ">= threshold, and the share users corrected",
                     "properties": {"threshold": {"type": "number"}, "per_class": {"type": "object"}}}}},
-            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                "type": "object", "required": ["code", "message", "details"], "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}},
             },
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
                                            "description": "One of the keys in GEULPI_API_KEYS"}}},

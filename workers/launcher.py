@@ -121,7 +121,7 @@ def main() -> int:
         env.update(secret_env)
         for name, cmd in process_table(settings, sys.executable).items():
             manager.add_process(name, cmd, env=process_env(name, env))
-        print(f"\n  API       http://{settings.api_host}:{settings.api_port}  (health: /health, docs: /openapi.json; "
+        print(f"\n  API       http://{settings.api_host}:{settings.api_port}  (health: /health, docs: /docs; "
               "GEULPI_API_HOST=0.0.0.0 exposes it to the network)")
         if not settings.disable_redis:
             print(f"  Flower    http://127.0.0.1:{settings.flower_port}")

@@ -1,0 +1,70 @@
+"""The API's own shapes (accepted work, task status, health, the error envelope) and the OpenAPI components made
+from every pydantic model the API takes or answers with: each is declared once, as a model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+
+from geulpi_tasks.schemas import CalendarEvent, Classification, ClassificationBatch, Event, EventBatch
+
+REF = "#/components/schemas/{model}"
+
+
+class Accepted(BaseModel):
+    """Work accepted for later (202): poll ``statusUrl`` (also the ``Location`` header)."""
+
+    taskId: str  # noqa: N815 - the wire's names
+    state: str
+    statusUrl: str  # noqa: N815
+
+
+class TaskStatus(BaseModel):
+    """State, progress and result (or error) of work accepted with 202."""
+
+    taskId: str  # noqa: N815
+    state: Literal["PENDING", "RECEIVED", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE", "REVOKED"]
+    ready: bool
+    result: Any = None
+    progress: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+class Health(BaseModel):
+    status: str
+    checks: dict[str, Any]
+    warnings: Annotated[list[str] | None, Field(description="e.g. an evicting Redis maxmemory-policy")] = None
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class Error(BaseModel):
+    """Every error answer: ``{"error": {"code", "message", "details"}}``; ``details.field`` names a bad field."""
+
+    error: ErrorDetail
+
+
+MODELS: tuple[type[BaseModel], ...] = (Event, CalendarEvent, EventBatch, Classification, ClassificationBatch,
+                                       Accepted, TaskStatus, Health, Error)
+
+
+class _OpenApiSchema(GenerateJsonSchema):
+    """JSON Schema as OpenAPI 3.1 shows it: no generated titles on properties."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def model_components() -> dict[str, Any]:
+    """components/schemas for every model: requests as validated, answers as serialised."""
+    modes: list[tuple[type[BaseModel], Any]] = [
+        (model, "serialization" if model in (Classification, ClassificationBatch, Accepted, TaskStatus, Health,
+                                             Error) else "validation") for model in MODELS]
+    _, document = models_json_schema(modes, ref_template=REF, schema_generator=_OpenApiSchema)
+    return dict(document.get("$defs", {}))
