@@ -13,7 +13,6 @@ from geulpi_tasks.analyses.defaults import (
     MAX_SUGGESTIONS_LIMIT,
     MAX_TARGETS,
 )
-from geulpi_tasks.schemas import CATEGORIES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -200,22 +199,6 @@ _LIFECYCLE_SCHEMAS: dict[str, Any] = {
                     "additionalProperties": {"type": "object"}},
         "difference": {"type": "object"}, "production_version": {"type": ["string", "null"]},
         "recommended_version": {"type": "string"}, "reason": {"type": "string"}}},
-    "FeedbackRequest": {"type": "object", "required": ["category"], "properties": {
-        "eventId": _OPTIONAL_ID,
-        "requestId": {**_OPTIONAL_ID, "description": "taskId of a classification; '<taskId>:<i>' in a batch"},
-        "category": {"type": "string", "enum": list(CATEGORIES)},
-        "priority": {"type": "string", "enum": ["HIGH", "MEDIUM", "LOW"]},
-        "event": {"$ref": "#/components/schemas/Event",
-                  "description": "The event itself; optional when it was classified recently"}},
-        "description": "eventId or requestId is required"},
-    "Feedback": {"type": "object", "required": ["feedbackId", "category", "event"], "properties": {
-        "feedbackId": {"type": "string"}, "receivedAt": {"type": "number"},
-        "eventId": {"type": ["string", "null"]}, "requestId": {"type": ["string", "null"]},
-        "category": {"type": "string"}, "priority": {"type": ["string", "null"]}, "event": {"type": "object"},
-        "predictedCategory": {"type": ["string", "null"]}, "modelVersion": {"type": ["string", "null"]},
-        "source": {"type": "string", "enum": ["request", "classification_cache"]},
-        "replaced": {"type": "boolean", "description": "A previous correction of the same event was replaced"},
-        "scored": {"type": "boolean", "description": "Counted towards the served version's online accuracy"}}},
 }
 
 

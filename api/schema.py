@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
+from geulpi_tasks.feedback import Feedback, FeedbackRequest
 from geulpi_tasks.schemas import CalendarEvent, Classification, ClassificationBatch, Event, EventBatch
 
 REF = "#/components/schemas/{model}"
@@ -50,8 +51,10 @@ class Error(BaseModel):
     error: ErrorDetail
 
 
-MODELS: tuple[type[BaseModel], ...] = (Event, CalendarEvent, EventBatch, Classification, ClassificationBatch,
-                                       Accepted, TaskStatus, Health, Error)
+# Requests are documented as validated, answers as serialised.
+REQUESTS: tuple[type[BaseModel], ...] = (Event, CalendarEvent, EventBatch, FeedbackRequest)
+ANSWERS: tuple[type[BaseModel], ...] = (Classification, ClassificationBatch, Feedback, Accepted, TaskStatus, Health,
+                                        Error)
 
 
 class _OpenApiSchema(GenerateJsonSchema):
@@ -63,8 +66,18 @@ class _OpenApiSchema(GenerateJsonSchema):
 
 def model_components() -> dict[str, Any]:
     """components/schemas for every model: requests as validated, answers as serialised."""
-    modes: list[tuple[type[BaseModel], Any]] = [
-        (model, "serialization" if model in (Classification, ClassificationBatch, Accepted, TaskStatus, Health,
-                                             Error) else "validation") for model in MODELS]
+    modes: list[tuple[type[BaseModel], Any]] = [(model, "validation") for model in REQUESTS]
+    modes += [(model, "serialization") for model in ANSWERS]
     _, document = models_json_schema(modes, ref_template=REF, schema_generator=_OpenApiSchema)
-    return dict(document.get("$defs", {}))
+    components = dict(document.get("$defs", {}))
+    for schema in components.values():
+        for prop in schema.get("properties", {}).values():
+            if "default" in prop and prop["default"] is None and not _allows_null(prop):
+                del prop["default"]  # a null default the field's own schema refuses would only mislead
+    return components
+
+
+def _allows_null(schema: dict[str, Any]) -> bool:
+    kinds = schema.get("type")
+    return ("null" in kinds if isinstance(kinds, list) else kinds == "null") or any(
+        _allows_null(option) for option in schema.get("anyOf", []))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Annotated, Any, Callable, Iterable, Mapping
+from typing import Annotated, Any, Callable, Iterable, Mapping, Sequence
 
 from pydantic import (
     AfterValidator,
@@ -246,30 +246,41 @@ def _wall_clock(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def input_error(err: ValidationError, *, path: str = "", where: str = "body") -> InvalidInput:
+def _dotted(parts: Sequence[Any]) -> str:
+    """A location as the API names fields: ``events[3].endTime``, ``event.attendees``."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def input_error(err: ValidationError, *, path: str = "", order: Sequence[str] = _FIELD_ORDER) -> InvalidInput:
     """The InvalidInput (400) or InvalidValue (422) for a model's validation errors: the first problem in the order
-    the fields are checked, its ``field`` the full path (``path`` + the field, e.g. ``events[3].endTime``)."""
-    problems = err.errors(include_url=False)
+    the fields are checked (``order``; nested events in theirs), its ``field`` the full path (``path`` + where it
+    is, e.g. ``events[3].endTime``). A check that names its own field passes it as ``field`` in the error context."""
 
-    def rank(problem: Any) -> int:
-        head = str(problem["loc"][0]) if problem["loc"] else ""
-        return _FIELD_ORDER.index(head) if head in _FIELD_ORDER else len(_FIELD_ORDER)
+    def rank(problem: Any) -> tuple[int, ...]:
+        keys = [str(part) for part in problem["loc"] if not isinstance(part, int)]
+        orders = (order, *[_FIELD_ORDER] * max(0, len(keys) - 1))
+        return tuple(o.index(k) if k in o else len(o) for o, k in zip(orders, keys))
 
-    problem = min(problems, key=rank)
-    loc = [str(part) for part in problem["loc"]]
-    if not loc:  # the payload itself is not an object
-        place = path.rstrip(".") or where
+    problem = min(err.errors(include_url=False), key=rank)
+    loc, ctx = list(problem["loc"]), problem.get("ctx") or {}
+    kind = problem["type"]
+    if not loc and "field" not in ctx or kind in ("model_type", "model_attributes_type", "dict_type"):
+        place = path + _dotted(loc) if loc else path.rstrip(".") or "body"
         return InvalidInput(f"'{place}' must be a JSON object.", field=place)
-    field = path + loc[0]
-    if problem["type"] == "invalid_input" and "index" in (problem.get("ctx") or {}):
-        field += f"[{problem['ctx']['index']}]"
-    message = str(problem["msg"]).replace(_PLACE, path)
-    if problem["type"] == "invalid_value":
+    field = path + (str(ctx["field"]) if "field" in ctx else _dotted(loc))
+    if "index" in ctx:
+        field += f"[{ctx['index']}]"
+    inner = path + (_dotted(loc[:-1]) + "." if len(loc) > 1 else "")
+    message = str(problem["msg"]).replace(_PLACE, inner)
+    if kind == "invalid_value":
         return InvalidValue(message, field=field)
-    if problem["type"] == "invalid_input":
+    if kind == "invalid_input":
         return InvalidInput(message, field=field)
-    if problem["type"] == "missing":
-        return InvalidInput(f"'{field}' is required{_MISSING.get(loc[0], '')}.", field=field)
+    if kind == "missing":
+        return InvalidInput(f"'{field}' is required{_MISSING.get(str(loc[-1]), '')}.", field=field)
     return InvalidInput(f"'{field}': {problem['msg']}.", field=field)
 
 
