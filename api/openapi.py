@@ -568,22 +568,6 @@ def openapi_document() -> dict[str, Any]:
                 "promotion": {"type": "object"}}},
             **_LIFECYCLE_SCHEMAS,
             **_TRAINING_SCHEMAS,
-            "AlertRule": {"type": "object", "required": ["name", "metric_name", "condition", "threshold"],
-                          "additionalProperties": False, "properties": {
-                "name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$"},
-                "metric_name": {"type": "string", "enum": ["success_rate", "error_rate", "avg_latency_ms",
-                                                            "p95_latency_ms", "prediction_count", "accuracy",
-                                                            "drift_score", "prediction_drift"]},
-                "condition": {"type": "string", "enum": ["<", "<=", ">", ">=", "==", "!="]},
-                "threshold": {"type": "number"},
-                "window_seconds": {"type": "number", "minimum": 1, "maximum": 604800, "default": 300},
-                "for_seconds": {"type": "number", "minimum": 0, "maximum": 86400, "default": 0,
-                                "description": "How long the condition must hold before pending becomes firing"},
-                "severity": {"type": "string", "enum": ["info", "warning", "critical"], "default": "warning"},
-                "message_template": {"type": "string", "minLength": 1, "maxLength": 500,
-                                     "description": "str.format fields: value, threshold, name, metric_name, "
-                                                    "condition, model_name, severity"},
-                "builtin": {"type": "boolean", "readOnly": True}}},
             "AlertStatus": {"type": "object", "properties": {
                 "name": {"type": "string"}, "model_name": {"type": "string"}, "metric_name": {"type": "string"},
                 "condition": {"type": "string"}, "threshold": {"type": "number"}, "severity": {"type": "string"},

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from geulpi_tasks.feedback import Feedback, FeedbackRequest
+from geulpi_tasks.monitoring.alerts import AlertRule
 from geulpi_tasks.schemas import CalendarEvent, Classification, ClassificationBatch, Event, EventBatch
 
 REF = "#/components/schemas/{model}"
@@ -52,7 +53,7 @@ class Error(BaseModel):
 
 
 # Requests are documented as validated, answers as serialised.
-REQUESTS: tuple[type[BaseModel], ...] = (Event, CalendarEvent, EventBatch, FeedbackRequest)
+REQUESTS: tuple[type[BaseModel], ...] = (Event, CalendarEvent, EventBatch, FeedbackRequest, AlertRule)
 ANSWERS: tuple[type[BaseModel], ...] = (Classification, ClassificationBatch, Feedback, Accepted, TaskStatus, Health,
                                         Error)
 

@@ -254,17 +254,19 @@ def _dotted(parts: Sequence[Any]) -> str:
     return out
 
 
-def input_error(err: ValidationError, *, path: str = "", order: Sequence[str] = _FIELD_ORDER) -> InvalidInput:
+def input_error(err: ValidationError, *, path: str = "", order: Sequence[str] = _FIELD_ORDER,
+                rank: Callable[[Any], Any] | None = None) -> InvalidInput:
     """The InvalidInput (400) or InvalidValue (422) for a model's validation errors: the first problem in the order
     the fields are checked (``order``; nested events in theirs), its ``field`` the full path (``path`` + where it
-    is, e.g. ``events[3].endTime``). A check that names its own field passes it as ``field`` in the error context."""
+    is, e.g. ``events[3].endTime``). A check that names its own field passes it as ``field`` in the error context.
+    ``rank`` replaces the field order when a model checks in steps (its key: a problem as pydantic reports it)."""
 
-    def rank(problem: Any) -> tuple[int, ...]:
+    def by_field(problem: Any) -> tuple[int, ...]:
         keys = [str(part) for part in problem["loc"] if not isinstance(part, int)]
         orders = (order, *[_FIELD_ORDER] * max(0, len(keys) - 1))
         return tuple(o.index(k) if k in o else len(o) for o, k in zip(orders, keys))
 
-    problem = min(err.errors(include_url=False), key=rank)
+    problem = min(err.errors(include_url=False), key=rank or by_field)
     loc, ctx = list(problem["loc"]), problem.get("ctx") or {}
     kind = problem["type"]
     if not loc and "field" not in ctx or kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -281,6 +283,8 @@ def input_error(err: ValidationError, *, path: str = "", order: Sequence[str] = 
         return InvalidInput(message, field=field)
     if kind == "missing":
         return InvalidInput(f"'{field}' is required{_MISSING.get(str(loc[-1]), '')}.", field=field)
+    if kind == "extra_forbidden":
+        return InvalidInput(f"Unknown field '{field}'.", field=field)
     return InvalidInput(f"'{field}': {problem['msg']}.", field=field)
 
 
