@@ -169,37 +169,6 @@ _LIFECYCLE_PATHS: dict[str, Any] = {
                       **_errors(400, 404, 413, 422, 503)}}},
 }
 
-_LIFECYCLE_SCHEMAS: dict[str, Any] = {
-    "ModelVersion": {"type": "object", "required": ["version", "stage", "created_at", "metrics", "run_id",
-                                                    "description", "semver"], "properties": {
-        "version": {"type": "string"},
-        "stage": {"type": "string", "enum": ["None", "Staging", "Production", "Archived"]},
-        "created_at": {"type": "string", "format": "date-time"},
-        "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
-        "run_id": {"type": ["string", "null"]}, "description": {"type": "string"},
-        "semver": {"type": ["string", "null"], "examples": ["1.2.0"]},
-        "aliases": {"type": "array", "items": {"type": "string"}}}},
-    "ModelVersions": {"type": "object", "required": ["model_name", "versions"], "properties": {
-        "model_name": {"type": "string"},
-        "versions": {"type": "array", "items": {"$ref": "#/components/schemas/ModelVersion"}}}},
-    "Promotion": {"type": "object", "required": ["model_name", "version", "stage", "previous_stage", "changed"],
-                  "properties": {
-        "model_name": {"type": "string"}, "version": {"type": "string"}, "stage": {"type": "string"},
-        "previous_stage": {"type": "string"}, "changed": {"type": "boolean"},
-        "archived": {"type": "array", "items": {"type": "string"}},
-        "previous_production": {"type": ["string", "null"]}}},
-    "Rollback": {"type": "object", "required": ["model_name", "from_version", "to_version"], "properties": {
-        "model_name": {"type": "string"}, "from_version": {"type": "string"}, "to_version": {"type": "string"},
-        "stage": {"type": "string"}, "archived": {"type": "array", "items": {"type": "string"}}}},
-    "Comparison": {"type": "object", "required": ["model_name", "version_a", "version_b", "metrics",
-                                                  "recommended_version", "reason"], "properties": {
-        "model_name": {"type": "string"}, "version_a": {"type": "string"}, "version_b": {"type": "string"},
-        "evaluation": {"type": "object"},
-        "metrics": {"type": "object", "description": "Held-out metrics per version, measured now",
-                    "additionalProperties": {"type": "object"}},
-        "difference": {"type": "object"}, "production_version": {"type": ["string", "null"]},
-        "recommended_version": {"type": "string"}, "reason": {"type": "string"}}},
-}
 
 
 # Training jobs (issue 3, training half).
@@ -207,54 +176,11 @@ _TRAINING_PATHS: dict[str, Any] = {
     "/models/train": {"post": {
         "summary": "Start a training job on the training queue; poll /tasks/{jobId} for progress and the result",
         "operationId": "trainModel",
-        "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/TrainingRequest"})},
+        "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/TrainingRequestBody"})},
         "responses": {"202": {"description": "Accepted; the Location header is /tasks/{jobId}",
                               **_json({"$ref": "#/components/schemas/TrainingAccepted"})},
                       **_errors(400, 413, 422, 503)}}},
 }
-
-_TRAINING_SCHEMAS: dict[str, Any] = {
-    "TrainingRequest": {"type": "object", "required": ["model_type"], "additionalProperties": False,
-                        "description": "Unknown fields are refused (400); null means the default", "properties": {
-        "model_type": {"type": "string", "enum": ["event_classifier", "priority_classifier"]},
-        "optimize": {"type": "boolean", "default": True, "description": "Optuna search over the stage-2 model"},
-        "auto_promote": {"type": "boolean", "default": False,
-                         "description": "Staging always; Production only when the held-out gates pass"},
-        "n_optimization_trials": {"type": ["integer", "null"], "minimum": 1, "maximum": 500, "default": 20},
-        "description": {"type": "string", "maxLength": 2000},
-        "training_data": {"type": ["array", "null"], "minItems": 60, "maxItems": 200000,
-                          "items": {"$ref": "#/components/schemas/Event"},
-                          "description": "Labelled events (category, or priority for priority_classifier); "
-                                         "default: generated events plus user feedback"},
-        "n_samples": {"type": ["integer", "null"], "minimum": 300, "maximum": 200000,
-                      "description": "Generated events when no training_data is sent"},
-        "families": {"type": "array", "minItems": 1, "uniqueItems": True,
-                     "items": {"type": "string", "enum": ["random_forest", "xgboost"]},
-                     "default": ["random_forest"],
-                     "description": "Stage-2 model families the search may pick from; [\"xgboost\"] forces XGBoost. "
-                                    "The winning family is registered and served (ONNX Runtime) and named in the "
-                                    "version's params (stage2_family)"},
-        "multi_objective": {"type": "boolean", "default": False,
-                            "description": "Optimise accuracy, latency and size; the result lists the Pareto front"},
-        "pruner": {"type": "string", "enum": ["median", "successive_halving", "none"], "default": "median"},
-        "parallelism": {"type": ["integer", "null"], "minimum": 1, "maximum": 16, "default": 1,
-                        "description": "Training workers sharing the Optuna study (journal storage on Redis)"},
-        "automl": {"type": "boolean", "default": False},
-        "time_budget_minutes": {"type": "number", "exclusiveMinimum": 0, "maximum": 240, "default": 2},
-        "prune_trees": {"type": "boolean", "default": False},
-        "prune_tolerance": {"type": "number", "minimum": 0, "maximum": 0.1, "default": 0.005},
-        "include_feedback": {"type": "boolean", "default": True},
-        "include_realistic": {"type": "boolean",
-                              "description": "Hand-labelled realistic dev rows join the training data (default: "
-                                             "true unless training_data is sent)"},
-        "seed": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
-        "trigger": {"type": "string", "enum": ["api", "nightly", "cli"],
-                    "description": "Recorded with the job; always 'api' for jobs started over HTTP"}}},
-    "TrainingAccepted": {"type": "object", "required": ["jobId", "statusUrl"], "properties": {
-        "jobId": {"type": "string"}, "taskId": {"type": "string"}, "state": {"type": "string"},
-        "statusUrl": {"type": "string"}}},
-}
-
 
 def openapi_document() -> dict[str, Any]:
     classify_responses = {"200": {"description": "Classification", **_json({"$ref": "#/components/schemas/Classification"})},
@@ -566,8 +492,6 @@ def openapi_document() -> dict[str, Any]:
                                  "Mann-Whitney on latency with effect sizes, accuracy from feedback"},
                 "sampleRatioMismatch": {"type": "object"}, "recommendation": {"type": "string"},
                 "promotion": {"type": "object"}}},
-            **_LIFECYCLE_SCHEMAS,
-            **_TRAINING_SCHEMAS,
             "AlertStatus": {"type": "object", "properties": {
                 "name": {"type": "string"}, "model_name": {"type": "string"}, "metric_name": {"type": "string"},
                 "condition": {"type": "string"}, "threshold": {"type": "number"}, "severity": {"type": "string"},

@@ -3,6 +3,7 @@ from every pydantic model the API takes or answers with: each is declared once, 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -11,6 +12,7 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from geulpi_tasks.feedback import Feedback, FeedbackRequest
 from geulpi_tasks.monitoring.alerts import AlertRule
 from geulpi_tasks.schemas import CalendarEvent, Classification, ClassificationBatch, Event, EventBatch
+from geulpi_tasks.training.request import TrainingRequestBody
 
 REF = "#/components/schemas/{model}"
 
@@ -20,6 +22,15 @@ class Accepted(BaseModel):
 
     taskId: str  # noqa: N815 - the wire's names
     state: str
+    statusUrl: str  # noqa: N815
+
+
+class TrainingAccepted(BaseModel):
+    """A training job accepted (202): ``jobId`` is the task id to poll at ``statusUrl``."""
+
+    jobId: str  # noqa: N815
+    taskId: str | None = None  # noqa: N815
+    state: str | None = None
     statusUrl: str  # noqa: N815
 
 
@@ -52,10 +63,64 @@ class Error(BaseModel):
     error: ErrorDetail
 
 
+class ModelVersion(BaseModel):
+    """One registered version, as ``GET /models/<name>/versions`` lists it."""
+
+    version: str
+    stage: Literal["None", "Staging", "Production", "Archived"]
+    created_at: datetime
+    metrics: dict[str, float]
+    run_id: str | None
+    description: str
+    semver: Annotated[str | None, Field(examples=["1.2.0"])]
+    aliases: list[str] | None = None
+
+
+class ModelVersions(BaseModel):
+    model_name: str
+    versions: list[ModelVersion]
+
+
+class Promotion(BaseModel):
+    """A stage change (or ``changed: false`` when the version was already there)."""
+
+    model_name: str
+    version: str
+    stage: str
+    previous_stage: str
+    changed: bool
+    archived: list[str] | None = None
+    previous_production: str | None = None
+
+
+class Rollback(BaseModel):
+    model_name: str
+    from_version: str
+    to_version: str
+    stage: str | None = None
+    archived: list[str] | None = None
+
+
+class Comparison(BaseModel):
+    """Both versions evaluated now on the same held-out events and feedback, and the one recommended."""
+
+    model_name: str
+    version_a: str
+    version_b: str
+    evaluation: dict[str, Any] | None = None
+    metrics: Annotated[dict[str, dict[str, Any]], Field(description="Held-out metrics per version, measured now")]
+    difference: dict[str, Any] | None = None
+    production_version: str | None = None
+    recommended_version: str
+    reason: str
+
+
 # Requests are documented as validated, answers as serialised.
-REQUESTS: tuple[type[BaseModel], ...] = (Event, CalendarEvent, EventBatch, FeedbackRequest, AlertRule)
-ANSWERS: tuple[type[BaseModel], ...] = (Classification, ClassificationBatch, Feedback, Accepted, TaskStatus, Health,
-                                        Error)
+REQUESTS: tuple[type[BaseModel], ...] = (Event, CalendarEvent, EventBatch, FeedbackRequest, AlertRule,
+                                         TrainingRequestBody)
+ANSWERS: tuple[type[BaseModel], ...] = (Classification, ClassificationBatch, Feedback, Accepted, TrainingAccepted,
+                                        TaskStatus, Health, Error, ModelVersion, ModelVersions, Promotion, Rollback,
+                                        Comparison)
 
 
 class _OpenApiSchema(GenerateJsonSchema):

@@ -278,9 +278,9 @@ def input_error(err: ValidationError, *, path: str = "", order: Sequence[str] = 
     inner = path + (_dotted(loc[:-1]) + "." if len(loc) > 1 else "")
     message = str(problem["msg"]).replace(_PLACE, inner)
     if kind == "invalid_value":
-        return InvalidValue(message, field=field)
+        return InvalidValue(message, field=field, code=ctx.get("code"))
     if kind == "invalid_input":
-        return InvalidInput(message, field=field)
+        return InvalidInput(message, field=field, code=ctx.get("code"))
     if kind == "missing":
         return InvalidInput(f"'{field}' is required{_MISSING.get(str(loc[-1]), '')}.", field=field)
     if kind == "extra_forbidden":
