@@ -6,13 +6,6 @@ import copy
 from typing import Any
 
 from api.schema import model_components
-from geulpi_tasks.analyses.defaults import (
-    MAX_EVENTS,
-    MAX_MIN_BREAK_MINUTES,
-    MAX_PERIOD_DAYS,
-    MAX_SUGGESTIONS_LIMIT,
-    MAX_TARGETS,
-)
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -83,43 +76,8 @@ def _analysis(summary: str, operation_id: str, request: str, result: str) -> dic
                       **_errors(400, 413, 422, 503, 504)}}}
 
 
-_PERIOD = {"type": "object", "properties": {"startDate": {"type": "string"}, "endDate": {"type": "string"},
-                                            "days": {"type": "number"}}}
-_USER_ID = {"anyOf": [{"type": "string", "pattern": "\\S", "maxLength": 200}, {"type": "integer"}],
-            "description": "1 to 200 characters"}
-_ID = {"type": "string", "minLength": 1, "maxLength": 200}
-_OPTIONAL_ID = {"anyOf": [_ID, {"type": "integer"}, {"type": "null"}]}
 _MODEL_NAME = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.\\-]{0,199}$"}
 _VERSION = {"type": "string", "pattern": "^\\s*0*[1-9][0-9]{0,17}\\s*$"}  # the registry's 64-bit integers
-_HOURS_IN_DAY = {"type": "number", "exclusiveMinimum": 0, "maximum": 24}
-_CLOCK = {"type": "string", "pattern": "^\\s*[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?\\s*$", "description": "HH:MM"}
-_DATE_OR_DATETIME = {"type": "string", "examples": ["2024-05-06", "2024-05-06T09:00:00"],
-                     "description": "ISO 8601 date or date-time; a bare endDate includes that whole day"}
-
-
-def _null_is_absent(schema: dict[str, Any], *, nested: bool = True) -> dict[str, Any]:
-    """The analyses' parsers read a null optional field as a missing one (in option objects too, one level)."""
-    required = set(schema.get("required", ()))
-    properties = {}
-    for name, prop in schema["properties"].items():
-        if name not in required:
-            prop = dict(prop)
-            if nested and prop.get("type") == "object" and "properties" in prop:
-                prop = _null_is_absent(prop, nested=False)
-            types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-            prop["type"] = types if "null" in types else [*types, "null"]
-            if "enum" in prop and None not in prop["enum"]:
-                prop["enum"] = [*prop["enum"], None]
-        properties[name] = prop
-    return {**schema, "properties": properties}
-
-
-def _calendar(extra_required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
-    return _null_is_absent({"type": "object", "required": ["userId", "events", *extra_required], "properties": {
-        "userId": _USER_ID,
-        "events": {"type": "array", "maxItems": MAX_EVENTS, "items": {"$ref": "#/components/schemas/CalendarEvent"},
-                   "description": "Events without a category are classified by the production model first"},
-        **properties}})
 
 
 _MODEL_NAME_PARAM = {"name": "name", "in": "path", "required": True, "schema": _MODEL_NAME}
@@ -209,16 +167,16 @@ def openapi_document() -> dict[str, Any]:
                     **_errors(400, 413, 422, 503, 504)}}},
             "/analyze-balance": _analysis(
                 "Hours per category over a period against target shares, with a 0..1 balance score",
-                "analyzeBalance", "BalanceRequest", "BalanceResult"),
+                "analyzeBalance", "BalanceRequestBody", "BalanceResult"),
             "/optimize-schedule": _analysis(
                 "Suggest new times for movable WORK events so the schedule breaks fewer constraints",
-                "optimizeSchedule", "ScheduleRequest", "ScheduleResult"),
+                "optimizeSchedule", "ScheduleRequestBody", "ScheduleResult"),
             "/detect-patterns": _analysis(
                 "Recurring events, routines, the typical workday and anomalies in a calendar",
-                "detectPatterns", "PatternsRequest", "PatternsResult"),
+                "detectPatterns", "PatternsRequestBody", "PatternsResult"),
             "/analyze-burnout": _analysis(
                 "Burnout risk 0..1 from workload factors, with warnings and optional recommendations",
-                "analyzeBurnout", "BurnoutRequest", "BurnoutResult"),
+                "analyzeBurnout", "BurnoutRequestBody", "BurnoutResult"),
             "/tasks/{task_id}": {"get": {
                 "summary": "State, progress and result of an accepted task", "operationId": "getTask",
                 "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -359,171 +317,6 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {"schemas": {
             **model_components(),  # declared once, as pydantic models (api/schema.py, geulpi_tasks/schemas.py)
-            "CategorizedByModel": {"type": "object", "required": ["categorizedByModel"], "properties": {
-                "categorizedByModel": {"type": "integer", "minimum": 0,
-                                       "description": "Events whose category the model filled in"},
-                "modelVersion": {"type": "string", "description": "Present when the model was used"}}},
-            "BalanceRequest": _calendar(["startDate", "endDate"], {
-                "startDate": _DATE_OR_DATETIME, "endDate": _DATE_OR_DATETIME,
-                "targets": {"type": "object", "minProperties": 1, "maxProperties": MAX_TARGETS,
-                            "additionalProperties": {"type": "number", "minimum": 0},
-                            "description": "Percent per category or life area; must add up to 100"}}),
-            "BalanceResult": {"type": "object", "required": ["userId", "status", "period", "score", "categories"],
-                              "properties": {
-                "userId": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "empty"]},
-                "period": _PERIOD, "targetsSource": {"type": "string", "enum": ["request", "default"]},
-                "totalHours": {"type": "number"}, "eventCount": {"type": "integer"}, "overlapHours": {"type": "number"},
-                "score": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-                "categories": {"type": "array", "items": {"type": "object", "properties": {
-                    "category": {"type": "string"}, "hours": {"type": "number"}, "percentage": {"type": "number"},
-                    "recommendedPercentage": {"type": "number"}, "difference": {"type": "number"},
-                    "status": {"type": "string", "enum": ["optimal", "over", "under"]}}}},
-                "insights": {"type": "array", "items": {"type": "string"}},
-                "recommendations": {"type": "array", "items": {"type": "object"}}}},
-            "ScheduleRequest": {**_calendar([], {
-                "targetDate": {"type": "string", "format": "date", "description": "One day; or startDate/endDate"},
-                "startDate": _DATE_OR_DATETIME, "endDate": _DATE_OR_DATETIME,
-                "constraints": {"type": "object", "additionalProperties": False, "properties": {
-                    "workingHours": {"type": "object", "required": ["start", "end"], "properties": {
-                        "start": {**_CLOCK, "examples": ["09:00"]}, "end": {**_CLOCK, "examples": ["18:00"]}}},
-                    "daysOff": {"type": "array", "items": {"type": "string"},
-                                "description": "Weekday names or YYYY-MM-DD dates (default SATURDAY, SUNDAY)"},
-                    "noMeetingWindows": {"type": "array", "items": {"type": "object", "required": ["start", "end"],
-                                                                    "properties": {
-                        "start": _CLOCK, "end": _CLOCK,
-                        "days": {"type": "array", "items": {"type": "string"}}}}},
-                    "maxMeetingHoursPerDay": _HOURS_IN_DAY, "maxConsecutiveMeetingHours": _HOURS_IN_DAY,
-                    "minBreakMinutes": {"type": "number", "minimum": 0, "maximum": MAX_MIN_BREAK_MINUTES},
-                    "fixedEventIds": {"type": "array", "items": {"type": ["string", "integer"]}}}},
-                "preferences": {"type": "object", "additionalProperties": False, "properties": {
-                    "maxSuggestions": {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS_LIMIT},
-                    "allowDayChange": {"type": "boolean"}}}}),
-                # A single day or a period, never both; null counts as absent.
-                "anyOf": [{"required": ["targetDate"], "properties": {
-                              "targetDate": {"type": "string"}, "startDate": {"type": "null"}, "endDate": {"type": "null"}}},
-                          {"required": ["startDate", "endDate"], "properties": {
-                              "startDate": {"type": "string"}, "endDate": {"type": "string"}, "targetDate": {"type": "null"}}}]},
-            "ScheduleResult": {"type": "object", "required": ["userId", "status", "period", "suggestions"],
-                               "properties": {
-                "userId": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "empty"]},
-                "period": _PERIOD, "constraints": {"type": "object"},
-                "suggestions": {"type": "array", "items": {"type": "object", "properties": {
-                    "eventId": {"type": "string"}, "title": {"type": "string"},
-                    "originalStart": {"type": "string"}, "originalEnd": {"type": "string"},
-                    "suggestedStart": {"type": "string"}, "suggestedEnd": {"type": "string"},
-                    "reasonCodes": {"type": "array", "items": {"type": "string"}}, "reason": {"type": "string"},
-                    "impact": {"type": "number"}}}},
-                "balanceScoreBefore": {"type": "number"}, "balanceScoreAfter": {"type": "number"},
-                "issuesBefore": {"type": "object"}, "issuesAfter": {"type": "object"},
-                "movableEventCount": {"type": "integer"}, "fixedEventCount": {"type": "integer"}}},
-            "PatternsRequest": _calendar([], {
-                "lookbackDays": {"type": "integer", "minimum": 1, "maximum": MAX_PERIOD_DAYS},
-                "minConfidence": {"type": "number", "minimum": 0, "maximum": 1}}),
-            "PatternsResult": {"type": "object", "required": ["userId", "status", "patterns", "anomalies"],
-                               "properties": {
-                "userId": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "insufficient_data"]},
-                "lookbackDays": {"type": "integer"}, "minConfidence": {"type": "number"},
-                "eventCount": {"type": "integer"}, "period": _PERIOD,
-                "patterns": {"type": "array", "items": {"type": "object", "properties": {
-                    "type": {"type": "string", "enum": ["weekly_event", "daily_routine", "workday", "category_block"]},
-                    "daysOfWeek": {"type": "array", "items": {"type": "string"}},
-                    "startTime": {"type": "string"}, "endTime": {"type": "string"},
-                    "frequency": {"type": "integer"}, "confidence": {"type": "number"},
-                    "description": {"type": "string"}}}},
-                "anomalies": {"type": "array", "items": {"type": "object", "properties": {
-                    "eventId": {"type": "string"}, "title": {"type": "string"},
-                    "types": {"type": "array", "items": {"type": "string"}},
-                    "reasons": {"type": "array", "items": {"type": "string"}},
-                    "severity": {"type": "string", "enum": ["high", "medium", "low"]}}}}}},
-            "BurnoutRequest": _calendar([], {
-                "lookbackDays": {"type": "integer", "minimum": 1, "maximum": MAX_PERIOD_DAYS},
-                "includeRecommendations": {"type": "boolean"}}),
-            "BurnoutResult": {"type": "object", "required": ["userId", "status", "riskScore", "level"], "properties": {
-                "userId": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "empty"]},
-                "period": _PERIOD,
-                "riskScore": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-                "level": {"type": ["string", "null"], "enum": ["low", "medium", "high", "critical", None]},
-                "factors": {"type": "object", "additionalProperties": {"type": "object"}},
-                "warnings": {"type": "array", "items": {"type": "object"}}, "metrics": {"type": "object"},
-                "recommendations": {"type": "array", "items": {"type": "object"}},
-                "preventiveActions": {"type": "array", "items": {"type": "object"}},
-                "monitoringPlan": {"type": "object"}}},
-            "ExperimentRequest": {"type": "object", "required": ["name", "model_type", "variants", "duration_hours"],
-                                  "properties": {
-                "name": {"type": "string", "minLength": 1, "maxLength": 200}, "description": {"type": "string"},
-                "model_type": {"type": "string", "examples": ["event_classifier"]},
-                "variants": {"type": "array", "minItems": 2, "items": {"type": "object",
-                             "required": ["name", "version", "traffic_percentage"], "properties": {
-                                 "name": {"type": "string", "pattern": "^\\s*[^:\\s][^:]{0,99}$"},
-                                 "version": {"anyOf": [{"type": "string", "pattern": "^\\s*0*[0-9]{1,18}\\s*$"},
-                                                       {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}]},
-                                 "traffic_percentage": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}}},
-                             "description": "Unique names; percentages sum to 100; the first variant is the control"},
-                "duration_hours": {"type": "number", "exclusiveMinimum": 0},
-                "auto_promote": {"type": "boolean", "default": False,
-                                 "description": "When Beat stops it at the end, promote a declared winner through "
-                                                "the registry's promotion gates"},
-                "success_metrics": {"type": "object", "description": "metric -> {threshold, weight}; metrics: "
-                                    "success_rate, error_rate, accuracy, avg_latency_ms, p50_latency_ms, "
-                                    "p95_latency_ms",
-                                    "additionalProperties": {"type": "object", "required": ["threshold", "weight"],
-                                                             "properties": {"threshold": {"type": "number"},
-                                                                            "weight": {"type": "number"}}}}}},
-            "Experiment": {"type": "object", "properties": {
-                "experimentId": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
-                "modelType": {"type": "string"}, "status": {"type": "string", "enum": ["running", "stopped"]},
-                "variants": {"type": "array", "items": {"type": "object"}}, "durationHours": {"type": "number"},
-                "successMetrics": {"type": "object"}, "createdAt": {"type": "string"}, "endsAt": {"type": "string"},
-                "stoppedAt": {"type": ["string", "null"]}, "stopReason": {"type": ["string", "null"]}}},
-            "ExperimentResults": {"type": "object", "required": ["experiment", "variants", "decision", "winner"],
-                                  "properties": {
-                "experiment": {"$ref": "#/components/schemas/Experiment"},
-                "offline_quality": {"type": "object", "description": "Per variant: its version's logged figures on "
-                                    "hand-labelled events (realistic_dev, realistic_test) beside the generator's",
-                                    "additionalProperties": {"type": "object"}},
-                "variants": {"type": "object", "description": "Per variant: exposures, successes, failures, "
-                             "latencyMs {mean, p50, p95}, feedback accuracy, weighted score and per-metric pass/fail",
-                             "additionalProperties": {"type": "object"}},
-                "decision": {"type": "object", "description": "Always-valid (mSPRT confidence sequence) decision: "
-                             "status collecting_data | winner | no_significant_difference | sample_ratio_mismatch"},
-                "winner": {"type": "string",
-                           "description": "Variant name, 'no significant difference' or 'collecting data'"},
-                "fixedHorizon": {"type": "object", "description": "Two-proportion z-test with 95% CI, Welch and "
-                                 "Mann-Whitney on latency with effect sizes, accuracy from feedback"},
-                "sampleRatioMismatch": {"type": "object"}, "recommendation": {"type": "string"},
-                "promotion": {"type": "object"}}},
-            "AlertStatus": {"type": "object", "properties": {
-                "name": {"type": "string"}, "model_name": {"type": "string"}, "metric_name": {"type": "string"},
-                "condition": {"type": "string"}, "threshold": {"type": "number"}, "severity": {"type": "string"},
-                "state": {"type": "string", "enum": ["inactive", "pending", "firing", "resolved"]},
-                "value": {"type": ["number", "null"]}, "message": {"type": ["string", "null"]},
-                "active_since": {"type": ["number", "null"]}, "fired_at": {"type": ["number", "null"]},
-                "resolved_at": {"type": ["number", "null"]}, "at": {"type": ["number", "null"]}}},
-            "Dashboard": {"type": "object", "required": ["model_name", "current_version", "health_status", "statistics",
-                                                         "performance_trend", "active_alerts", "drift_detected"],
-                          "properties": {
-                "model_name": {"type": "string"}, "current_version": {"type": ["string", "null"]},
-                "health_status": {"type": "string", "enum": ["healthy", "degraded", "unhealthy", "no_data"]},
-                "statistics": {"type": "object", "properties": {
-                    "total_predictions": {"type": "integer"}, "success_rate": {"type": ["number", "null"]},
-                    "avg_latency_ms": {"type": ["number", "null"]},
-                    "recent_accuracy": {"type": ["number", "null"], "description": "From feedback; null without any"},
-                    "feedback_count": {"type": "integer"}, "window_hours": {"type": "integer"}}},
-                "performance_trend": {"type": "object", "properties": {
-                    "trend": {"type": "string", "enum": ["improving", "stable", "degrading", "insufficient_data"]},
-                    "hourly_data": {"type": "array", "items": {"type": "object", "properties": {
-                        "hour": {"type": "string"}, "predictions": {"type": "integer"},
-                        "success_rate": {"type": "number"}, "avg_latency_ms": {"type": ["number", "null"]}}}}}},
-                "active_alerts": {"type": "array", "items": {"$ref": "#/components/schemas/AlertStatus"}},
-                "drift_detected": {"type": ["boolean", "null"], "description": "null before the first drift scan"},
-                "drift": {"type": ["object", "null"]},
-                "quality": {"type": ["object", "null"],
-                            "description": "The serving version's logged figures: realistic_dev (hand-labelled holdout, "
-                                           "decides promotion), realistic_test (frozen, reported only), generator"},
-                "confident_corrections": {
-                    "type": "object", "description": "Per answered class: feedback on answers given with confidence "
-                                                     ">= threshold, and the share users corrected",
-                    "properties": {"threshold": {"type": "number"}, "per_class": {"type": "object"}}}}},
             },
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
                                            "description": "One of the keys in GEULPI_API_KEYS"}}},

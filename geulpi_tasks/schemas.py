@@ -278,14 +278,28 @@ def input_error(err: ValidationError, *, path: str = "", order: Sequence[str] = 
     inner = path + (_dotted(loc[:-1]) + "." if len(loc) > 1 else "")
     message = str(problem["msg"]).replace(_PLACE, inner)
     if kind == "invalid_value":
-        return InvalidValue(message, field=field, code=ctx.get("code"))
+        return InvalidValue(message, field=field, code=ctx.get("code"), details=ctx.get("details"))
     if kind == "invalid_input":
-        return InvalidInput(message, field=field, code=ctx.get("code"))
+        return InvalidInput(message, field=field, code=ctx.get("code"), details=ctx.get("details"))
     if kind == "missing":
         return InvalidInput(f"'{field}' is required{_MISSING.get(str(loc[-1]), '')}.", field=field)
     if kind == "extra_forbidden":
         return InvalidInput(f"Unknown field '{field}'.", field=field)
     return InvalidInput(f"'{field}': {problem['msg']}.", field=field)
+
+
+def domain_check(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A check that raises InvalidInput/InvalidValue, as a pydantic validator: the error keeps its family, message,
+    field, code and details, so ``input_error`` gives back the same error."""
+    def validate(value: Any) -> Any:
+        try:
+            return check(value)
+        except InvalidInput as err:
+            extra = {k: v for k, v in err.details.items() if k != "field"}
+            raise PydanticCustomError("invalid_value" if isinstance(err, InvalidValue) else "invalid_input",
+                                      err.message, {"field": err.field or "body", "code": err.code,
+                                                    **({"details": extra} if extra else {})}) from None
+    return validate
 
 
 def parse_datetime(value: Any, field: str) -> datetime:
