@@ -9,7 +9,7 @@ from flask import Flask
 
 from api.audit_trail import register_audit
 from api.auth import register_auth
-from api.blueprints import analyses, classify, system, tasks
+from api.blueprints import analyses, classify, docs, system, tasks
 from api.blueprints import experiments as experiments_blueprint
 from api.blueprints import feedback as feedback_blueprint
 from api.blueprints import models as models_blueprint
@@ -21,6 +21,8 @@ from api.gateway import TaskGateway
 from api.http import register_body_check
 from api.limits import register_limits
 from api.state import ApiState, init_state
+from api.telemetry import register_telemetry
+from geulpi_tasks.observability.logs import configure_logging
 from geulpi_tasks.privacy.redaction import redaction_secret
 from geulpi_tasks.settings import Settings
 from workers.celery_app import app as task_app
@@ -34,7 +36,7 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
         celery = configure(task_app, settings)
     elif celery is None:
         celery = create_celery(settings)
-    app = Flask("geulpi_api")
+    app = Flask("geulpi_api", static_folder=docs.ASSETS_DIR, static_url_path=docs.ASSETS_URL)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     gateway = TaskGateway(celery, key_prefix=settings.key_prefix, in_process=settings.disable_redis,
@@ -53,13 +55,17 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
                "training": training_blueprint.bp}
     state.limiter = register_limits(app, settings, limited)
 
-    for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, models_blueprint.bp, feedback_blueprint.bp,
-                      experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp, privacy_blueprint.bp):
+    for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, docs.bp, models_blueprint.bp,
+                      feedback_blueprint.bp, experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp,
+                      privacy_blueprint.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
+    register_telemetry(app, settings)
     return app
 
 
 def wsgi_app() -> Any:
-    """Entry point for gunicorn: ``gunicorn 'api:wsgi_app()'``."""
+    """Entry point for gunicorn: ``gunicorn -c python:api.gunicorn_conf 'api:wsgi_app()'``. The process's log lines
+    are JSON from here on."""
+    configure_logging("geulpi-api")
     return create_app()

@@ -3,7 +3,8 @@
 Every endpoint falls into one class, chosen by blueprint and method rather than listed per handler, so a new
 endpoint is protected by default:
 
-- open: ``/health``, ``/monitoring/metrics`` (Prometheus scrapes it) and ``/openapi.json`` (the docs) — never a key;
+- open: ``/health``, ``/monitoring/metrics`` (Prometheus scrapes it), ``/openapi.json`` and the docs page ``/docs``
+  with its files — never a key;
 - classify: POST to classification, calendar analyses and feedback — a key when ``GEULPI_AUTH_CLASSIFY=key``;
 - read: every other GET/HEAD — a key when ``GEULPI_AUTH_READS=key``;
 - mutate: everything else (training, promote, rollback, compare, experiments, alert rules, erasure) — always a
@@ -25,7 +26,7 @@ from flask import Flask, request
 from geulpi_tasks.errors import Unauthorized
 from geulpi_tasks.settings import Settings
 
-OPEN_ENDPOINTS = frozenset({"system.health", "system.openapi", "monitoring.metrics"})
+OPEN_ENDPOINTS = frozenset({"system.health", "system.openapi", "monitoring.metrics", "docs.docs_page", "static"})
 PRIVATE_ENDPOINTS = frozenset({"privacy.audit"})
 CLASSIFY_BLUEPRINTS = frozenset({"classify", "analyses", "feedback"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -12,6 +12,7 @@ from api.gateway import TaskGateway
 from api.state import api_state
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.json_documents import parse_json_document
+from geulpi_tasks.observability.tracing import tracer
 from geulpi_tasks.settings import Settings
 
 _UNREAD = object()
@@ -97,5 +98,8 @@ def dispatch(task_name: str, args: list[Any], *, users: Iterable[str | None] = (
     ``users``: the user ids the arguments name (erasing one of them then finds the task's result)."""
     named = [str(u) for u in users if u is not None]
     if wants_async():
-        return accepted(gateway().submit(task_name, args, users=named))
-    return gateway().run(task_name, args, timeout=settings().sync_timeout_s, users=named)
+        with tracer().start_as_current_span(f"submit {task_name}"):
+            return accepted(gateway().submit(task_name, args, users=named))
+    # The span covers the publish, the time in the queue and on the worker, and reading the result back.
+    with tracer().start_as_current_span(f"await {task_name}"):
+        return gateway().run(task_name, args, timeout=settings().sync_timeout_s, users=named)

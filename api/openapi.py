@@ -5,14 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from geulpi_tasks.analyses.defaults import (
-    MAX_EVENTS,
-    MAX_MIN_BREAK_MINUTES,
-    MAX_PERIOD_DAYS,
-    MAX_SUGGESTIONS_LIMIT,
-    MAX_TARGETS,
-)
-from geulpi_tasks.schemas import CATEGORIES
+from api.schema import model_components
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -35,7 +28,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 # Must match api/auth.py: which operations never need a key, and which need one only when configured.
-_OPEN_OPERATIONS = frozenset({"health", "openapi", "monitoringMetrics"})
+_OPEN_OPERATIONS = frozenset({"health", "openapi", "monitoringMetrics", "docsPage"})
 _CLASSIFY_OPERATIONS = frozenset({"classifyEvent", "classifyEventV1", "classifyEvents", "analyzeBalance",
                                   "optimizeSchedule", "detectPatterns", "analyzeBurnout", "postFeedback"})
 # Reads that always need a key, whatever GEULPI_AUTH_READS says (api/auth.py PRIVATE_ENDPOINTS).
@@ -106,43 +99,8 @@ def _analysis(summary: str, operation_id: str, request: str, result: str) -> dic
                       **_errors(400, 413, 422, 503, 504)}}}
 
 
-_PERIOD = {"type": "object", "properties": {"startDate": {"type": "string"}, "endDate": {"type": "string"},
-                                            "days": {"type": "number"}}}
-_USER_ID = {"anyOf": [{"type": "string", "pattern": "\\S", "maxLength": 200}, {"type": "integer"}],
-            "description": "1 to 200 characters"}
-_ID = {"type": "string", "minLength": 1, "maxLength": 200}
-_OPTIONAL_ID = {"anyOf": [_ID, {"type": "integer"}, {"type": "null"}]}
 _MODEL_NAME = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.\\-]{0,199}$"}
 _VERSION = {"type": "string", "pattern": "^\\s*0*[1-9][0-9]{0,17}\\s*$"}  # the registry's 64-bit integers
-_HOURS_IN_DAY = {"type": "number", "exclusiveMinimum": 0, "maximum": 24}
-_CLOCK = {"type": "string", "pattern": "^\\s*[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?\\s*$", "description": "HH:MM"}
-_DATE_OR_DATETIME = {"type": "string", "examples": ["2024-05-06", "2024-05-06T09:00:00"],
-                     "description": "ISO 8601 date or date-time; a bare endDate includes that whole day"}
-
-
-def _null_is_absent(schema: dict[str, Any], *, nested: bool = True) -> dict[str, Any]:
-    """The analyses' parsers read a null optional field as a missing one (in option objects too, one level)."""
-    required = set(schema.get("required", ()))
-    properties = {}
-    for name, prop in schema["properties"].items():
-        if name not in required:
-            prop = dict(prop)
-            if nested and prop.get("type") == "object" and "properties" in prop:
-                prop = _null_is_absent(prop, nested=False)
-            types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-            prop["type"] = types if "null" in types else [*types, "null"]
-            if "enum" in prop and None not in prop["enum"]:
-                prop["enum"] = [*prop["enum"], None]
-        properties[name] = prop
-    return {**schema, "properties": properties}
-
-
-def _calendar(extra_required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
-    return _null_is_absent({"type": "object", "required": ["userId", "events", *extra_required], "properties": {
-        "userId": _USER_ID,
-        "events": {"type": "array", "maxItems": MAX_EVENTS, "items": {"$ref": "#/components/schemas/CalendarEvent"},
-                   "description": "Events without a category are classified by the production model first"},
-        **properties}})
 
 
 _MODEL_NAME_PARAM = {"name": "name", "in": "path", "required": True, "schema": _MODEL_NAME}
@@ -192,53 +150,6 @@ _LIFECYCLE_PATHS: dict[str, Any] = {
                       **_errors(400, 404, 413, 422, 503)}}},
 }
 
-_LIFECYCLE_SCHEMAS: dict[str, Any] = {
-    "ModelVersion": {"type": "object", "required": ["version", "stage", "created_at", "metrics", "run_id",
-                                                    "description", "semver"], "properties": {
-        "version": {"type": "string"},
-        "stage": {"type": "string", "enum": ["None", "Staging", "Production", "Archived"]},
-        "created_at": {"type": "string", "format": "date-time"},
-        "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
-        "run_id": {"type": ["string", "null"]}, "description": {"type": "string"},
-        "semver": {"type": ["string", "null"], "examples": ["1.2.0"]},
-        "aliases": {"type": "array", "items": {"type": "string"}}}},
-    "ModelVersions": {"type": "object", "required": ["model_name", "versions"], "properties": {
-        "model_name": {"type": "string"},
-        "versions": {"type": "array", "items": {"$ref": "#/components/schemas/ModelVersion"}}}},
-    "Promotion": {"type": "object", "required": ["model_name", "version", "stage", "previous_stage", "changed"],
-                  "properties": {
-        "model_name": {"type": "string"}, "version": {"type": "string"}, "stage": {"type": "string"},
-        "previous_stage": {"type": "string"}, "changed": {"type": "boolean"},
-        "archived": {"type": "array", "items": {"type": "string"}},
-        "previous_production": {"type": ["string", "null"]}}},
-    "Rollback": {"type": "object", "required": ["model_name", "from_version", "to_version"], "properties": {
-        "model_name": {"type": "string"}, "from_version": {"type": "string"}, "to_version": {"type": "string"},
-        "stage": {"type": "string"}, "archived": {"type": "array", "items": {"type": "string"}}}},
-    "Comparison": {"type": "object", "required": ["model_name", "version_a", "version_b", "metrics",
-                                                  "recommended_version", "reason"], "properties": {
-        "model_name": {"type": "string"}, "version_a": {"type": "string"}, "version_b": {"type": "string"},
-        "evaluation": {"type": "object"},
-        "metrics": {"type": "object", "description": "Held-out metrics per version, measured now",
-                    "additionalProperties": {"type": "object"}},
-        "difference": {"type": "object"}, "production_version": {"type": ["string", "null"]},
-        "recommended_version": {"type": "string"}, "reason": {"type": "string"}}},
-    "FeedbackRequest": {"type": "object", "required": ["category"], "properties": {
-        "eventId": _OPTIONAL_ID,
-        "requestId": {**_OPTIONAL_ID, "description": "taskId of a classification; '<taskId>:<i>' in a batch"},
-        "category": {"type": "string", "enum": list(CATEGORIES)},
-        "priority": {"type": "string", "enum": ["HIGH", "MEDIUM", "LOW"]},
-        "event": {"$ref": "#/components/schemas/Event",
-                  "description": "The event itself; optional when it was classified recently"}},
-        "description": "eventId or requestId is required"},
-    "Feedback": {"type": "object", "required": ["feedbackId", "category", "event"], "properties": {
-        "feedbackId": {"type": "string"}, "receivedAt": {"type": "number"},
-        "eventId": {"type": ["string", "null"]}, "requestId": {"type": ["string", "null"]},
-        "category": {"type": "string"}, "priority": {"type": ["string", "null"]}, "event": {"type": "object"},
-        "predictedCategory": {"type": ["string", "null"]}, "modelVersion": {"type": ["string", "null"]},
-        "source": {"type": "string", "enum": ["request", "classification_cache"]},
-        "replaced": {"type": "boolean", "description": "A previous correction of the same event was replaced"},
-        "scored": {"type": "boolean", "description": "Counted towards the served version's online accuracy"}}},
-}
 
 
 # Training jobs (issue 3, training half).
@@ -246,54 +157,11 @@ _TRAINING_PATHS: dict[str, Any] = {
     "/models/train": {"post": {
         "summary": "Start a training job on the training queue; poll /tasks/{jobId} for progress and the result",
         "operationId": "trainModel",
-        "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/TrainingRequest"})},
+        "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/TrainingRequestBody"})},
         "responses": {"202": {"description": "Accepted; the Location header is /tasks/{jobId}",
                               **_json({"$ref": "#/components/schemas/TrainingAccepted"})},
                       **_errors(400, 413, 422, 503)}}},
 }
-
-_TRAINING_SCHEMAS: dict[str, Any] = {
-    "TrainingRequest": {"type": "object", "required": ["model_type"], "additionalProperties": False,
-                        "description": "Unknown fields are refused (400); null means the default", "properties": {
-        "model_type": {"type": "string", "enum": ["event_classifier", "priority_classifier"]},
-        "optimize": {"type": "boolean", "default": True, "description": "Optuna search over the stage-2 model"},
-        "auto_promote": {"type": "boolean", "default": False,
-                         "description": "Staging always; Production only when the held-out gates pass"},
-        "n_optimization_trials": {"type": ["integer", "null"], "minimum": 1, "maximum": 500, "default": 20},
-        "description": {"type": "string", "maxLength": 2000},
-        "training_data": {"type": ["array", "null"], "minItems": 60, "maxItems": 200000,
-                          "items": {"$ref": "#/components/schemas/Event"},
-                          "description": "Labelled events (category, or priority for priority_classifier); "
-                                         "default: generated events plus user feedback"},
-        "n_samples": {"type": ["integer", "null"], "minimum": 300, "maximum": 200000,
-                      "description": "Generated events when no training_data is sent"},
-        "families": {"type": "array", "minItems": 1, "uniqueItems": True,
-                     "items": {"type": "string", "enum": ["logistic", "random_forest", "xgboost"]},
-                     "default": ["logistic", "random_forest"],
-                     "description": "Stage-2 model families the search may pick from; [\"xgboost\"] forces XGBoost. "
-                                    "The winning family is registered and served (ONNX Runtime) and named in the "
-                                    "version's params (stage2_family)"},
-        "multi_objective": {"type": "boolean", "default": False,
-                            "description": "Optimise accuracy, latency and size; the result lists the Pareto front"},
-        "pruner": {"type": "string", "enum": ["median", "successive_halving", "none"], "default": "median"},
-        "parallelism": {"type": ["integer", "null"], "minimum": 1, "maximum": 16, "default": 1,
-                        "description": "Training workers sharing the Optuna study (journal storage on Redis)"},
-        "automl": {"type": "boolean", "default": False},
-        "time_budget_minutes": {"type": "number", "exclusiveMinimum": 0, "maximum": 240, "default": 2},
-        "prune_trees": {"type": "boolean", "default": False},
-        "prune_tolerance": {"type": "number", "minimum": 0, "maximum": 0.1, "default": 0.005},
-        "include_feedback": {"type": "boolean", "default": True},
-        "include_realistic": {"type": "boolean",
-                              "description": "Hand-labelled realistic dev rows join the training data (default: "
-                                             "true unless training_data is sent)"},
-        "seed": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
-        "trigger": {"type": "string", "enum": ["api", "nightly", "cli"],
-                    "description": "Recorded with the job; always 'api' for jobs started over HTTP"}}},
-    "TrainingAccepted": {"type": "object", "required": ["jobId", "statusUrl"], "properties": {
-        "jobId": {"type": "string"}, "taskId": {"type": "string"}, "state": {"type": "string"},
-        "statusUrl": {"type": "string"}}},
-}
-
 
 def openapi_document() -> dict[str, Any]:
     classify_responses = {"200": {"description": "Classification", **_json({"$ref": "#/components/schemas/Classification"})},
@@ -315,29 +183,23 @@ def openapi_document() -> dict[str, Any]:
             "/v2/classify-events": {"post": {
                 "summary": "Classify up to 1000 events in one vectorised task; results keep input order",
                 "operationId": "classifyEvents", "parameters": [_ASYNC_PARAM, _EXPLAIN_PARAM],
-                "requestBody": {"required": True, **_json({
-                    "type": "object", "required": ["events"],
-                    "properties": {"events": {"type": "array", "minItems": 1, "maxItems": 1000,
-                                              "items": {"$ref": "#/components/schemas/Event"}}}})},
-                "responses": {"200": {"description": "Classifications in input order", **_json({
-                    "type": "object", "required": ["results", "count", "modelName", "modelVersion", "latencyMs"],
-                    "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/Classification"}},
-                                   "count": {"type": "integer"}, "modelName": {"type": "string"},
-                                   "modelVersion": {"type": "string"}, "latencyMs": {"type": "number"}}})},
+                "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/EventBatch"})},
+                "responses": {"200": {"description": "Classifications in input order",
+                                      **_json({"$ref": "#/components/schemas/ClassificationBatch"})},
                     "202": {"description": "Accepted", **_json({"$ref": "#/components/schemas/Accepted"})},
                     **_errors(400, 413, 422, 503, 504)}}},
             "/analyze-balance": _analysis(
                 "Hours per category over a period against target shares, with a 0..1 balance score",
-                "analyzeBalance", "BalanceRequest", "BalanceResult"),
+                "analyzeBalance", "BalanceRequestBody", "BalanceResult"),
             "/optimize-schedule": _analysis(
                 "Suggest new times for movable WORK events so the schedule breaks fewer constraints",
-                "optimizeSchedule", "ScheduleRequest", "ScheduleResult"),
+                "optimizeSchedule", "ScheduleRequestBody", "ScheduleResult"),
             "/detect-patterns": _analysis(
                 "Recurring events, routines, the typical workday and anomalies in a calendar",
-                "detectPatterns", "PatternsRequest", "PatternsResult"),
+                "detectPatterns", "PatternsRequestBody", "PatternsResult"),
             "/analyze-burnout": _analysis(
                 "Burnout risk 0..1 from workload factors, with warnings and optional recommendations",
-                "analyzeBurnout", "BurnoutRequest", "BurnoutResult"),
+                "analyzeBurnout", "BurnoutRequestBody", "BurnoutResult"),
             "/tasks/{task_id}": {"get": {
                 "summary": "State, progress and result of an accepted task", "operationId": "getTask",
                 "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -402,6 +264,9 @@ def openapi_document() -> dict[str, Any]:
                               **_errors(404, 503)}}},
             "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
                                       "responses": {"200": {"description": "OpenAPI document", **_json({"type": "object"})}}}},
+            "/docs": {"get": {"summary": "This document as a page to read and try (Swagger UI)", "operationId": "docsPage",
+                              "responses": {"200": {"description": "HTML page",
+                                                    "content": {"text/html": {"schema": {"type": "string"}}}}}}},
             "/users/{user_id}/data": {"delete": {
                 "summary": "Erase a user's data from every store (feedback, cached events, task results, indexes); "
                            "lists model versions trained on it",
@@ -474,254 +339,7 @@ def openapi_document() -> dict[str, Any]:
                               **_errors(400, 404, 409, 503)}}},
         },
         "components": {"schemas": {
-            "Event": {"type": "object", "required": ["title", "startTime", "endTime"], "properties": {
-                "title": {"type": "string", "pattern": "\\S", "maxLength": 500},
-                "description": {"type": ["string", "null"], "maxLength": 5000},
-                "location": {"type": ["string", "null"], "maxLength": 500},
-                "startTime": {"type": "string", "format": "date-time", "examples": ["2024-01-20T09:00:00"]},
-                "endTime": {"type": "string", "format": "date-time", "examples": ["2024-01-20T09:30:00"]},
-                "attendees": {"type": ["array", "null"], "maxItems": 1000, "items": {"anyOf": [
-                    {"type": "string"},
-                    {"type": "object", "properties": {"email": {"type": ["string", "null"]},
-                                                      "name": {"type": ["string", "null"]}},
-                     "anyOf": [{"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
-                               {"required": ["name"], "properties": {"name": {"type": "string", "minLength": 1}}}]}]}},
-                "eventId": _OPTIONAL_ID,
-                "userId": _OPTIONAL_ID,
-                "requestId": {**_OPTIONAL_ID,
-                              "description": "Sticky A/B assignment when there is no userId; names the event in /feedback"}}},
-            "Classification": {"type": "object", "required": [
-                "eventId", "eventType", "priority", "confidence", "needsReview", "suggestedTags", "probabilities",
-                "modelName", "modelVersion"], "properties": {
-                "eventId": {"type": ["string", "null"]},
-                "eventType": {"type": "string", "enum": list(CATEGORIES)},
-                "priority": {"type": "string", "enum": ["HIGH", "MEDIUM", "LOW"]},
-                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-                "needsReview": {"type": "boolean"},
-                "suggestedTags": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
-                "probabilities": {"type": "object", "additionalProperties": {"type": "number"}},
-                "modelName": {"type": "string"}, "modelVersion": {"type": "string"},
-                "latencyMs": {"type": "number", "description": "Model time inside the worker"},
-                "requestId": {"type": "string", "description": "The caller's requestId, else the task id; use it in /feedback"},
-                "experimentId": {"type": "string", "description": "Present while an A/B experiment serves this model"},
-                "variant": {"type": "string", "description": "The caller's A/B variant (modelVersion served it)"},
-                "explanation": {"$ref": "#/components/schemas/Explanation"}}},
-            "Explanation": {"type": "object", "description": "Only with ?explain=true. Contributions from the model itself to the chosen class over the runner-up: stage2.bias + stage2.text + features[].contribution + stage2.otherFeatures = margin, and text.bias + terms[].contribution + text.otherTerms = text.margin, within tolerance.",
-                            "required": ["class", "runnerUp", "margin", "units", "method", "terms", "features", "text", "stage2"],
-                            "properties": {
-                "class": {"type": "string", "enum": list(CATEGORIES)}, "runnerUp": {"type": "string", "enum": list(CATEGORIES)},
-                "margin": {"type": "number", "description": "log(p/p_runnerUp) after the temperature (units log_odds), or the forest's vote-share difference (units probability)"},
-                "probabilityMargin": {"type": "number"}, "units": {"type": "string", "enum": ["log_odds", "probability"]},
-                "method": {"type": "string", "enum": ["linear", "tree_shap"]}, "tolerance": {"type": "number"},
-                "terms": {"type": "array", "maxItems": 5, "description": "Top words or character n-grams by |contribution| to the text model's log-odds",
-                          "items": {"type": "object", "properties": {"term": {"type": "string"}, "analyzer": {"type": "string", "enum": ["word", "char"]}, "contribution": {"type": "number"}}}},
-                "text": {"type": "object", "properties": {"margin": {"type": "number"}, "bias": {"type": "number"}, "otherTerms": {"type": "number"}}},
-                "features": {"type": "array", "maxItems": 5, "description": "Top time/context features by |contribution| to the margin",
-                             "items": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "number"}, "contribution": {"type": "number"}}}},
-                "stage2": {"type": "object", "properties": {"bias": {"type": "number"}, "text": {"type": "number"}, "otherFeatures": {"type": "number"}}}}},
-            "CalendarEvent": {"allOf": [{"$ref": "#/components/schemas/Event"}, {"type": "object", "properties": {
-                "category": {"type": ["string", "null"], "enum": [*CATEGORIES, None],
-                             "description": "Missing → classified by the model (see categorizedByModel)"},
-                "fixed": {"type": ["boolean", "null"],
-                          "description": "/optimize-schedule only: never move this event"}}}]},
-            "CategorizedByModel": {"type": "object", "required": ["categorizedByModel"], "properties": {
-                "categorizedByModel": {"type": "integer", "minimum": 0,
-                                       "description": "Events whose category the model filled in"},
-                "modelVersion": {"type": "string", "description": "Present when the model was used"}}},
-            "BalanceRequest": _calendar(["startDate", "endDate"], {
-                "startDate": _DATE_OR_DATETIME, "endDate": _DATE_OR_DATETIME,
-                "targets": {"type": "object", "minProperties": 1, "maxProperties": MAX_TARGETS,
-                            "additionalProperties": {"type": "number", "minimum": 0},
-                            "description": "Percent per category or life area; must add up to 100"}}),
-            "BalanceResult": {"type": "object", "required": ["userId", "status", "period", "score", "categories"],
-                              "properties": {
-                "userId": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "empty"]},
-                "period": _PERIOD, "targetsSource": {"type": "string", "enum": ["request", "default"]},
-                "totalHours": {"type": "number"}, "eventCount": {"type": "integer"}, "overlapHours": {"type": "number"},
-                "score": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-                "categories": {"type": "array", "items": {"type": "object", "properties": {
-                    "category": {"type": "string"}, "hours": {"type": "number"}, "percentage": {"type": "number"},
-                    "recommendedPercentage": {"type": "number"}, "difference": {"type": "number"},
-                    "status": {"type": "string", "enum": ["optimal", "over", "under"]}}}},
-                "insights": {"type": "array", "items": {"type": "string"}},
-                "recommendations": {"type": "array", "items": {"type": "object"}}}},
-            "ScheduleRequest": {**_calendar([], {
-                "targetDate": {"type": "string", "format": "date", "description": "One day; or startDate/endDate"},
-                "startDate": _DATE_OR_DATETIME, "endDate": _DATE_OR_DATETIME,
-                "constraints": {"type": "object", "additionalProperties": False, "properties": {
-                    "workingHours": {"type": "object", "required": ["start", "end"], "properties": {
-                        "start": {**_CLOCK, "examples": ["09:00"]}, "end": {**_CLOCK, "examples": ["18:00"]}}},
-                    "daysOff": {"type": "array", "items": {"type": "string"},
-                                "description": "Weekday names or YYYY-MM-DD dates (default SATURDAY, SUNDAY)"},
-                    "noMeetingWindows": {"type": "array", "items": {"type": "object", "required": ["start", "end"],
-                                                                    "properties": {
-                        "start": _CLOCK, "end": _CLOCK,
-                        "days": {"type": "array", "items": {"type": "string"}}}}},
-                    "maxMeetingHoursPerDay": _HOURS_IN_DAY, "maxConsecutiveMeetingHours": _HOURS_IN_DAY,
-                    "minBreakMinutes": {"type": "number", "minimum": 0, "maximum": MAX_MIN_BREAK_MINUTES},
-                    "fixedEventIds": {"type": "array", "items": {"type": ["string", "integer"]}}}},
-                "preferences": {"type": "object", "additionalProperties": False, "properties": {
-                    "maxSuggestions": {"type": "integer", "minimum": 1, "maximum": MAX_SUGGESTIONS_LIMIT},
-                    "allowDayChange": {"type": "boolean"}}}}),
-                # A single day or a period, never both; null counts as absent.
-                "anyOf": [{"required": ["targetDate"], "properties": {
-                              "targetDate": {"type": "string"}, "startDate": {"type": "null"}, "endDate": {"type": "null"}}},
-                          {"required": ["startDate", "endDate"], "properties": {
-                              "startDate": {"type": "string"}, "endDate": {"type": "string"}, "targetDate": {"type": "null"}}}]},
-            "ScheduleResult": {"type": "object", "required": ["userId", "status", "period", "suggestions"],
-                               "properties": {
-                "userId": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "empty"]},
-                "period": _PERIOD, "constraints": {"type": "object"},
-                "suggestions": {"type": "array", "items": {"type": "object", "properties": {
-                    "eventId": {"type": "string"}, "title": {"type": "string"},
-                    "originalStart": {"type": "string"}, "originalEnd": {"type": "string"},
-                    "suggestedStart": {"type": "string"}, "suggestedEnd": {"type": "string"},
-                    "reasonCodes": {"type": "array", "items": {"type": "string"}}, "reason": {"type": "string"},
-                    "impact": {"type": "number"}}}},
-                "balanceScoreBefore": {"type": "number"}, "balanceScoreAfter": {"type": "number"},
-                "issuesBefore": {"type": "object"}, "issuesAfter": {"type": "object"},
-                "movableEventCount": {"type": "integer"}, "fixedEventCount": {"type": "integer"}}},
-            "PatternsRequest": _calendar([], {
-                "lookbackDays": {"type": "integer", "minimum": 1, "maximum": MAX_PERIOD_DAYS},
-                "minConfidence": {"type": "number", "minimum": 0, "maximum": 1}}),
-            "PatternsResult": {"type": "object", "required": ["userId", "status", "patterns", "anomalies"],
-                               "properties": {
-                "userId": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "insufficient_data"]},
-                "lookbackDays": {"type": "integer"}, "minConfidence": {"type": "number"},
-                "eventCount": {"type": "integer"}, "period": _PERIOD,
-                "patterns": {"type": "array", "items": {"type": "object", "properties": {
-                    "type": {"type": "string", "enum": ["weekly_event", "daily_routine", "workday", "category_block"]},
-                    "daysOfWeek": {"type": "array", "items": {"type": "string"}},
-                    "startTime": {"type": "string"}, "endTime": {"type": "string"},
-                    "frequency": {"type": "integer"}, "confidence": {"type": "number"},
-                    "description": {"type": "string"}}}},
-                "anomalies": {"type": "array", "items": {"type": "object", "properties": {
-                    "eventId": {"type": "string"}, "title": {"type": "string"},
-                    "types": {"type": "array", "items": {"type": "string"}},
-                    "reasons": {"type": "array", "items": {"type": "string"}},
-                    "severity": {"type": "string", "enum": ["high", "medium", "low"]}}}}}},
-            "BurnoutRequest": _calendar([], {
-                "lookbackDays": {"type": "integer", "minimum": 1, "maximum": MAX_PERIOD_DAYS},
-                "includeRecommendations": {"type": "boolean"}}),
-            "BurnoutResult": {"type": "object", "required": ["userId", "status", "riskScore", "level"], "properties": {
-                "userId": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "empty"]},
-                "period": _PERIOD,
-                "riskScore": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
-                "level": {"type": ["string", "null"], "enum": ["low", "medium", "high", "critical", None]},
-                "factors": {"type": "object", "additionalProperties": {"type": "object"}},
-                "warnings": {"type": "array", "items": {"type": "object"}}, "metrics": {"type": "object"},
-                "recommendations": {"type": "array", "items": {"type": "object"}},
-                "preventiveActions": {"type": "array", "items": {"type": "object"}},
-                "monitoringPlan": {"type": "object"}}},
-            "ExperimentRequest": {"type": "object", "required": ["name", "model_type", "variants", "duration_hours"],
-                                  "properties": {
-                "name": {"type": "string", "minLength": 1, "maxLength": 200}, "description": {"type": "string"},
-                "model_type": {"type": "string", "examples": ["event_classifier"]},
-                "variants": {"type": "array", "minItems": 2, "items": {"type": "object",
-                             "required": ["name", "version", "traffic_percentage"], "properties": {
-                                 "name": {"type": "string", "pattern": "^\\s*[^:\\s][^:]{0,99}$"},
-                                 "version": {"anyOf": [{"type": "string", "pattern": "^\\s*0*[0-9]{1,18}\\s*$"},
-                                                       {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}]},
-                                 "traffic_percentage": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}}},
-                             "description": "Unique names; percentages sum to 100; the first variant is the control"},
-                "duration_hours": {"type": "number", "exclusiveMinimum": 0},
-                "auto_promote": {"type": "boolean", "default": False,
-                                 "description": "When Beat stops it at the end, promote a declared winner through "
-                                                "the registry's promotion gates"},
-                "success_metrics": {"type": "object", "description": "metric -> {threshold, weight}; metrics: "
-                                    "success_rate, error_rate, accuracy, avg_latency_ms, p50_latency_ms, "
-                                    "p95_latency_ms",
-                                    "additionalProperties": {"type": "object", "required": ["threshold", "weight"],
-                                                             "properties": {"threshold": {"type": "number"},
-                                                                            "weight": {"type": "number"}}}}}},
-            "Experiment": {"type": "object", "properties": {
-                "experimentId": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
-                "modelType": {"type": "string"}, "status": {"type": "string", "enum": ["running", "stopped"]},
-                "variants": {"type": "array", "items": {"type": "object"}}, "durationHours": {"type": "number"},
-                "successMetrics": {"type": "object"}, "createdAt": {"type": "string"}, "endsAt": {"type": "string"},
-                "stoppedAt": {"type": ["string", "null"]}, "stopReason": {"type": ["string", "null"]}}},
-            "ExperimentResults": {"type": "object", "required": ["experiment", "variants", "decision", "winner"],
-                                  "properties": {
-                "experiment": {"$ref": "#/components/schemas/Experiment"},
-                "offline_quality": {"type": "object", "description": "Per variant: its version's logged figures on "
-                                    "hand-labelled events (realistic_dev, realistic_test) beside the generator's",
-                                    "additionalProperties": {"type": "object"}},
-                "variants": {"type": "object", "description": "Per variant: exposures, successes, failures, "
-                             "latencyMs {mean, p50, p95}, feedback accuracy, weighted score and per-metric pass/fail",
-                             "additionalProperties": {"type": "object"}},
-                "decision": {"type": "object", "description": "Always-valid (mSPRT confidence sequence) decision: "
-                             "status collecting_data | winner | no_significant_difference | sample_ratio_mismatch"},
-                "winner": {"type": "string",
-                           "description": "Variant name, 'no significant difference' or 'collecting data'"},
-                "fixedHorizon": {"type": "object", "description": "Two-proportion z-test with 95% CI, Welch and "
-                                 "Mann-Whitney on latency with effect sizes, accuracy from feedback"},
-                "sampleRatioMismatch": {"type": "object"}, "recommendation": {"type": "string"},
-                "promotion": {"type": "object"}}},
-            "Accepted": {"type": "object", "required": ["taskId", "state", "statusUrl"], "properties": {
-                "taskId": {"type": "string"}, "state": {"type": "string"}, "statusUrl": {"type": "string"}}},
-            "TaskStatus": {"type": "object", "required": ["taskId", "state", "ready"], "properties": {
-                "taskId": {"type": "string"},
-                "state": {"type": "string", "enum": ["PENDING", "RECEIVED", "STARTED", "PROGRESS", "RETRY",
-                                                     "SUCCESS", "FAILURE", "REVOKED"]},
-                "ready": {"type": "boolean"}, "result": {}, "progress": {"type": "object"},
-                "error": {"type": "object"}}},
-            "Health": {"type": "object", "required": ["status", "checks"], "properties": {
-                "status": {"type": "string"}, "checks": {"type": "object"},
-                "warnings": {"type": "array", "items": {"type": "string"},
-                             "description": "e.g. an evicting Redis maxmemory-policy"}}},
-            **_LIFECYCLE_SCHEMAS,
-            **_TRAINING_SCHEMAS,
-            "AlertRule": {"type": "object", "required": ["name", "metric_name", "condition", "threshold"],
-                          "additionalProperties": False, "properties": {
-                "name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$"},
-                "metric_name": {"type": "string", "enum": ["success_rate", "error_rate", "avg_latency_ms",
-                                                            "p95_latency_ms", "prediction_count", "accuracy",
-                                                            "drift_score", "prediction_drift"]},
-                "condition": {"type": "string", "enum": ["<", "<=", ">", ">=", "==", "!="]},
-                "threshold": {"type": "number"},
-                "window_seconds": {"type": "number", "minimum": 1, "maximum": 604800, "default": 300},
-                "for_seconds": {"type": "number", "minimum": 0, "maximum": 86400, "default": 0,
-                                "description": "How long the condition must hold before pending becomes firing"},
-                "severity": {"type": "string", "enum": ["info", "warning", "critical"], "default": "warning"},
-                "message_template": {"type": "string", "minLength": 1, "maxLength": 500,
-                                     "description": "str.format fields: value, threshold, name, metric_name, "
-                                                    "condition, model_name, severity"},
-                "builtin": {"type": "boolean", "readOnly": True}}},
-            "AlertStatus": {"type": "object", "properties": {
-                "name": {"type": "string"}, "model_name": {"type": "string"}, "metric_name": {"type": "string"},
-                "condition": {"type": "string"}, "threshold": {"type": "number"}, "severity": {"type": "string"},
-                "state": {"type": "string", "enum": ["inactive", "pending", "firing", "resolved"]},
-                "value": {"type": ["number", "null"]}, "message": {"type": ["string", "null"]},
-                "active_since": {"type": ["number", "null"]}, "fired_at": {"type": ["number", "null"]},
-                "resolved_at": {"type": ["number", "null"]}, "at": {"type": ["number", "null"]}}},
-            "Dashboard": {"type": "object", "required": ["model_name", "current_version", "health_status", "statistics",
-                                                         "performance_trend", "active_alerts", "drift_detected"],
-                          "properties": {
-                "model_name": {"type": "string"}, "current_version": {"type": ["string", "null"]},
-                "health_status": {"type": "string", "enum": ["healthy", "degraded", "unhealthy", "no_data"]},
-                "statistics": {"type": "object", "properties": {
-                    "total_predictions": {"type": "integer"}, "success_rate": {"type": ["number", "null"]},
-                    "avg_latency_ms": {"type": ["number", "null"]},
-                    "recent_accuracy": {"type": ["number", "null"], "description": "From feedback; null without any"},
-                    "feedback_count": {"type": "integer"}, "window_hours": {"type": "integer"}}},
-                "performance_trend": {"type": "object", "properties": {
-                    "trend": {"type": "string", "enum": ["improving", "stable", "degrading", "insufficient_data"]},
-                    "hourly_data": {"type": "array", "items": {"type": "object", "properties": {
-                        "hour": {"type": "string"}, "predictions": {"type": "integer"},
-                        "success_rate": {"type": "number"}, "avg_latency_ms": {"type": ["number", "null"]}}}}}},
-                "active_alerts": {"type": "array", "items": {"$ref": "#/components/schemas/AlertStatus"}},
-                "drift_detected": {"type": ["boolean", "null"], "description": "null before the first drift scan"},
-                "drift": {"type": ["object", "null"]},
-                "quality": {"type": ["object", "null"],
-                            "description": "The serving version's logged figures: realistic_dev (hand-labelled holdout, "
-                                           "decides promotion), realistic_test (frozen, reported only), generator"},
-                "confident_corrections": {
-                    "type": "object", "description": "Per answered class: feedback on answers given with confidence "
-                                                     ">= threshold, and the share users corrected",
-                    "properties": {"threshold": {"type": "number"}, "per_class": {"type": "object"}}}}},
-            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                "type": "object", "required": ["code", "message", "details"], "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}},
+            **model_components(),  # declared once, as pydantic models (api/schema.py, geulpi_tasks/schemas.py)
             },
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
                                            "description": "One of the keys in GEULPI_API_KEYS"}}},

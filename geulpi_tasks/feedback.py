@@ -17,12 +17,24 @@ import json
 import time
 import uuid
 from collections import Counter
-from typing import Any, Callable, Mapping, Sequence
+from typing import Annotated, Any, Callable, Literal, Mapping, Sequence
 
-from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, InvalidInput, InvalidValue, NotFound, Unavailable
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, InvalidInput, NotFound, Unavailable
 from geulpi_tasks.experiments.store import record_feedback_outcome as record_variant_outcome
 from geulpi_tasks.monitoring.accuracy import record_feedback_outcome
-from geulpi_tasks.schemas import CATEGORIES, Priority, event_to_wire, parse_event
+from geulpi_tasks.schemas import CATEGORIES, Category, Event, Priority, event_to_wire, input_error
 
 PRIORITIES: tuple[str, ...] = tuple(p.value for p in Priority)
 _EVENT_FIELDS = ("title", "startTime", "endTime", "description", "location", "attendees", "eventId", "userId")
@@ -66,36 +78,101 @@ def remember_classified(redis_client: Any, key_prefix: str,
     return written
 
 
+def _feedback_id(value: Any, info: ValidationInfo) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not 1 <= len(str(value)) <= 200:
+        raise PydanticCustomError("invalid_input",
+                                  f"'{info.field_name}' must be a string or integer of 1 to 200 characters.")
+    return str(value)
+
+
+def _corrected_category(value: Any) -> Category:
+    if not isinstance(value, str) or value.upper() not in CATEGORIES:
+        raise PydanticCustomError("invalid_input",
+                                  f"'category' is required and must be one of {', '.join(CATEGORIES)}.")
+    return Category(value.upper())
+
+
+def _priority(value: Any) -> Priority | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.upper() not in PRIORITIES:
+        raise PydanticCustomError("invalid_input", f"'priority' must be one of {', '.join(PRIORITIES)}.")
+    return Priority(value.upper())
+
+
+_ID_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 200}, {"type": "integer"},
+                                        {"type": "null"}]}
+
+
+class FeedbackRequest(BaseModel):
+    """``POST /feedback``: a user's correction. The event is named by ``eventId`` or ``requestId``; ``event`` (the
+    event itself) is optional when it was classified recently."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_extra={
+        "required": ["category"], "description": "eventId or requestId is required"})
+
+    eventId: Annotated[str | None, BeforeValidator(_feedback_id), WithJsonSchema(_ID_SCHEMA)] = None  # noqa: N815
+    requestId: Annotated[str | None, BeforeValidator(_feedback_id), WithJsonSchema({  # noqa: N815
+        **_ID_SCHEMA, "description": "taskId of a classification; '<taskId>:<i>' in a batch"})] = None
+    category: Annotated[Category, BeforeValidator(_corrected_category),
+                        WithJsonSchema({"type": "string", "enum": list(CATEGORIES)})] = Field(
+                            default=None, validate_default=True)  # so a missing one gets the same message
+    priority: Annotated[Priority | None, BeforeValidator(_priority),
+                        WithJsonSchema({"type": "string", "enum": list(PRIORITIES)})] = None
+    event: Annotated[Event | None, Field(
+        description="The event itself; optional when it was classified recently")] = None
+
+    @model_validator(mode="after")
+    def _names_the_event(self) -> FeedbackRequest:
+        inner = self.event.eventId if self.event is not None else None
+        if inner is not None and self.eventId is not None and inner != self.eventId:
+            raise PydanticCustomError("invalid_value", "'event.eventId' differs from 'eventId'.",
+                                      {"field": "event.eventId"})
+        if self.eventId is None and self.requestId is None and inner is None:
+            raise PydanticCustomError("invalid_input", "Name the corrected event with 'eventId' or 'requestId'.",
+                                      {"field": "eventId"})
+        return self
+
+
+class Feedback(BaseModel):
+    """A stored correction, as ``POST /feedback`` answers it."""
+
+    feedbackId: str  # noqa: N815 - the wire's names
+    receivedAt: float | None = None  # noqa: N815
+    eventId: str | None = None  # noqa: N815
+    requestId: str | None = None  # noqa: N815
+    category: str
+    priority: str | None = None
+    event: dict[str, Any]
+    predictedCategory: str | None = None  # noqa: N815
+    modelVersion: str | None = None  # noqa: N815
+    source: Literal["request", "classification_cache"] | None = None
+    replaced: Annotated[bool | None, Field(description="A previous correction of the same event was replaced")] = None
+    scored: Annotated[bool | None, Field(description="Counted towards the served version's online accuracy")] = None
+
+
+_FEEDBACK_ORDER = ("eventId", "requestId", "category", "priority", "event")
+
+
 def parse_feedback(payload: Any) -> dict[str, Any]:
-    """Validate ``{eventId or requestId, category, priority?, event?}``; InvalidInput/InvalidValue name the field."""
+    """Validate ``{eventId or requestId, category, priority?, event?}`` through ``FeedbackRequest``;
+    InvalidInput/InvalidValue name the field."""
     if not isinstance(payload, Mapping):
         raise InvalidInput("The request body must be a JSON object.", field="body")
-    ids: dict[str, str] = {}
-    for field in ("eventId", "requestId"):
-        value = payload.get(field)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (str, int)) or not 1 <= len(str(value)) <= 200:
-            raise InvalidInput(f"'{field}' must be a string or integer of 1 to 200 characters.", field=field)
-        ids[field] = str(value)
-    category = payload.get("category")
-    if not isinstance(category, str) or category.upper() not in CATEGORIES:
-        raise InvalidInput(f"'category' is required and must be one of {', '.join(CATEGORIES)}.", field="category")
-    priority = payload.get("priority")
-    if priority is not None and (not isinstance(priority, str) or priority.upper() not in PRIORITIES):
-        raise InvalidInput(f"'priority' must be one of {', '.join(PRIORITIES)}.", field="priority")
+    try:
+        request = FeedbackRequest.model_validate(payload)
+    except ValidationError as err:
+        raise input_error(err, order=_FEEDBACK_ORDER) from None
     event = None
-    if payload.get("event") is not None:
-        event = event_to_wire(parse_event(payload["event"], path="event."))
-        event.pop("category", None)
-        inner = event.get("eventId")
-        if inner is not None and "eventId" in ids and inner != ids["eventId"]:
-            raise InvalidValue("'event.eventId' differs from 'eventId'.", field="event.eventId")
-        if inner is not None:
-            ids.setdefault("eventId", inner)
-    if not ids:
-        raise InvalidInput("Name the corrected event with 'eventId' or 'requestId'.", field="eventId")
-    return {**ids, "category": category.upper(), "priority": priority.upper() if priority else None, "event": event}
+    ids = {k: v for k, v in (("eventId", request.eventId), ("requestId", request.requestId)) if v is not None}
+    if request.event is not None:
+        event = event_to_wire(request.event.to_input())
+        if event.get("eventId") is not None:
+            ids.setdefault("eventId", event["eventId"])
+    return {**ids, "category": request.category.value,
+            "priority": request.priority.value if request.priority else None, "event": event}
 
 
 def save_feedback(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any], *,

@@ -18,7 +18,7 @@ from honcho.printer import Printer
 
 from geulpi_tasks.monitoring.metrics import configure_metrics_dir
 from geulpi_tasks.redis_urls import redacted_url
-from geulpi_tasks.settings import Settings
+from geulpi_tasks.settings import PROJECT_ROOT, Settings
 from geulpi_tasks.tools.credentials import (
     API_KEY_FILE,
     FLOWER_AUTH_FILE,
@@ -35,6 +35,7 @@ from geulpi_tasks.tools.redis_server import (
 from geulpi_tasks.training.bootstrap import ensure_production_model
 
 log = logging.getLogger("geulpi.launcher")
+GUNICORN_CONF = PROJECT_ROOT / "api" / "gunicorn_conf.py"
 
 
 def is_remote_tracking(settings: Settings) -> bool:
@@ -63,12 +64,12 @@ def process_table(settings: Settings, python: str) -> dict[str, str]:
     bin_dir = Path(python).parent
     ui = mlflow_ui_command(settings, bin_dir)
     mlflow_ui = {"mlflow": ui} if ui else {}
+    # Access log on and every line JSON (api/gunicorn_conf.py).
+    gunicorn = f"{bin_dir / 'gunicorn'} -c {GUNICORN_CONF} -b {settings.api_host}:{settings.api_port}"
     if settings.disable_redis:
-        return {"api": f"{bin_dir / 'gunicorn'} -b {settings.api_host}:{settings.api_port} -w 1 -k gthread --threads 4 "
-                       "--timeout 120 'api:wsgi_app()'", **mlflow_ui}
+        return {"api": f"{gunicorn} -w 1 -k gthread --threads 4 --timeout 120 'api:wsgi_app()'", **mlflow_ui}
     return {
-        "api": f"{bin_dir / 'gunicorn'} -b {settings.api_host}:{settings.api_port} -w 2 -k gthread --threads 8 "
-               "--timeout 60 'api:wsgi_app()'",
+        "api": f"{gunicorn} -w 2 -k gthread --threads 8 --timeout 60 'api:wsgi_app()'",
         "inference": f"{python} -m workers.inference",
         "training": f"{python} -m workers.training",
         "monitoring": f"{python} -m workers.monitoring",
@@ -103,7 +104,7 @@ def security_env(settings: Settings) -> tuple[dict[str, str], list[str]]:
 
 def start_banner(settings: Settings, secret_lines: list[str]) -> list[str]:
     """What the launcher prints once everything is started: where to look, and with which credentials."""
-    lines = [f"  API       http://{settings.api_host}:{settings.api_port}  (health: /health, docs: /openapi.json; "
+    lines = [f"  API       http://{settings.api_host}:{settings.api_port}  (health: /health, docs: /docs; "
              "GEULPI_API_HOST=0.0.0.0 exposes it to the network)"]
     if not settings.disable_redis:
         lines.append(f"  Flower    http://127.0.0.1:{settings.flower_port}  (workers, queues, tasks live)")

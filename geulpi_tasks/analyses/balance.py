@@ -11,13 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema
 
 from geulpi_tasks.analyses import defaults
-from geulpi_tasks.analyses.parsing import parse_period, parse_request_events, parse_user_id, require_body
+from geulpi_tasks.analyses.parsing import (
+    DATE_OR_DATETIME,
+    EventsField,
+    UserIdField,
+    check_period,
+    parse_moment,
+    parse_request_model,
+    required,
+)
 from geulpi_tasks.analyses.timeline import hours_by_category, overlap_hours
 from geulpi_tasks.errors import InvalidInput, InvalidValue
-from geulpi_tasks.schemas import CATEGORIES, EventInput
+from geulpi_tasks.schemas import CATEGORIES, EventInput, domain_check
 
 
 @dataclass(frozen=True)
@@ -62,19 +72,43 @@ def parse_targets(value: Any) -> dict[str, float]:
     return targets
 
 
+def _end_of_period(end: datetime, info: ValidationInfo) -> datetime:
+    start = info.data.get("startDate")
+    if start is not None:
+        domain_check(lambda _: check_period(start, end))(end)
+    return end
+
+
+class BalanceRequestBody(BaseModel):
+    """``POST /analyze-balance``: hours per category over a period against target shares."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"required": ["userId", "events", "startDate",
+                                                                              "endDate"]})
+
+    userId: UserIdField = required()  # noqa: N815 - the wire's names
+    startDate: Annotated[datetime, BeforeValidator(domain_check(lambda v: parse_moment(v, "startDate"))),  # noqa: N815
+                         WithJsonSchema(DATE_OR_DATETIME)] = required()
+    endDate: Annotated[datetime, BeforeValidator(domain_check(  # noqa: N815
+        lambda v: parse_moment(v, "endDate", end_of_day=True))), AfterValidator(_end_of_period),
+        WithJsonSchema(DATE_OR_DATETIME)] = required()
+    events: EventsField = required()
+    targets: Annotated[Any, BeforeValidator(domain_check(lambda v: None if v is None else parse_targets(v))),
+                       WithJsonSchema({"type": ["object", "null"], "minProperties": 1,
+                                       "maxProperties": defaults.MAX_TARGETS,
+                                       "additionalProperties": {"type": "number", "minimum": 0},
+                                       "description": "Percent per category or life area; must add up to 100"})
+                       ] = None
+
+
 def parse_balance_request(payload: Any, *, max_events: int = defaults.MAX_EVENTS) -> BalanceRequest:
-    """Validate ``{userId, startDate, endDate, events, targets?}``.
+    """Validate ``{userId, startDate, endDate, events, targets?}`` through ``BalanceRequestBody``.
 
     Raises InvalidInput (400) / InvalidValue (422) naming the field, e.g. ``targets.WORK`` or ``events[3].endTime``.
     """
-    body = require_body(payload)
-    user_id = parse_user_id(body)
-    start, end = parse_period(body)
-    events = parse_request_events(body, max_events)
-    raw_targets = body.get("targets")
-    if raw_targets is None:
-        return BalanceRequest(user_id, start, end, events)
-    return BalanceRequest(user_id, start, end, events, parse_targets(raw_targets), True)
+    body = parse_request_model(BalanceRequestBody, payload, max_events)
+    if body.targets is None:
+        return BalanceRequest(body.userId, body.startDate, body.endDate, body.events)
+    return BalanceRequest(body.userId, body.startDate, body.endDate, body.events, body.targets, True)
 
 
 def balance_score(shares: Mapping[str, float], targets: Mapping[str, float]) -> float:

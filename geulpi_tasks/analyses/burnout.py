@@ -12,17 +12,21 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Sequence
+from typing import Annotated, Any, Sequence
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
 from geulpi_tasks.analyses import defaults
 from geulpi_tasks.analyses.burnout_advice import advise, warnings_for
 from geulpi_tasks.analyses.meetings import is_meeting
 from geulpi_tasks.analyses.parsing import (
+    LOOKBACK_SCHEMA,
+    EventsField,
+    UserIdField,
     parse_bool,
     parse_lookback,
-    parse_request_events,
-    parse_user_id,
-    require_body,
+    parse_request_model,
+    required,
     window_ending_at_latest,
 )
 from geulpi_tasks.analyses.timeline import (
@@ -37,7 +41,7 @@ from geulpi_tasks.analyses.timeline import (
     midnight,
     total_hours,
 )
-from geulpi_tasks.schemas import Category, EventInput
+from geulpi_tasks.schemas import Category, EventInput, domain_check
 
 
 @dataclass(frozen=True)
@@ -50,13 +54,26 @@ class BurnoutRequest:
     include_recommendations: bool = False
 
 
+class BurnoutRequestBody(BaseModel):
+    """``POST /analyze-burnout``: burnout risk from workload factors, with warnings and optional advice."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"required": ["userId", "events"]})
+
+    userId: UserIdField = required()  # noqa: N815 - the wire's names
+    events: EventsField = required()
+    lookbackDays: Annotated[int, BeforeValidator(domain_check(  # noqa: N815
+        lambda v: parse_lookback({"lookbackDays": v}, defaults.DEFAULT_BURNOUT_LOOKBACK_DAYS))),
+        LOOKBACK_SCHEMA] = defaults.DEFAULT_BURNOUT_LOOKBACK_DAYS
+    includeRecommendations: Annotated[bool, BeforeValidator(domain_check(  # noqa: N815
+        lambda v: parse_bool({"includeRecommendations": v}, "includeRecommendations", False))),
+        WithJsonSchema({"type": ["boolean", "null"]})] = False
+
+
 def parse_burnout_request(payload: Any, *, max_events: int = defaults.MAX_EVENTS) -> BurnoutRequest:
-    """Validate ``{userId, events, lookbackDays?, includeRecommendations?}``; raises InvalidInput/InvalidValue."""
-    body = require_body(payload)
-    user_id = parse_user_id(body)
-    events = parse_request_events(body, max_events)
-    lookback = parse_lookback(body, defaults.DEFAULT_BURNOUT_LOOKBACK_DAYS)
-    return BurnoutRequest(user_id, events, lookback, parse_bool(body, "includeRecommendations", False))
+    """Validate ``{userId, events, lookbackDays?, includeRecommendations?}`` through ``BurnoutRequestBody``; raises
+    InvalidInput/InvalidValue."""
+    body = parse_request_model(BurnoutRequestBody, payload, max_events)
+    return BurnoutRequest(body.userId, body.events, body.lookbackDays, body.includeRecommendations)
 
 
 def _clipped(events: Sequence[EventInput], low: datetime, high: datetime) -> list[Interval]:

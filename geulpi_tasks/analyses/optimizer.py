@@ -16,7 +16,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping
+from functools import partial
+from typing import Annotated, Any, Mapping
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
 
 from geulpi_tasks.analyses import defaults
 from geulpi_tasks.analyses.constraints import (
@@ -27,12 +31,14 @@ from geulpi_tasks.analyses.constraints import (
     parse_preferences,
 )
 from geulpi_tasks.analyses.parsing import (
+    DATE_OR_DATETIME,
+    UserIdField,
+    events_checked,
     parse_bool,
     parse_day,
     parse_period,
-    parse_request_events,
-    parse_user_id,
-    require_body,
+    parse_request_model,
+    required,
 )
 from geulpi_tasks.analyses.schedule_score import Item, day_issues, meeting_runs, score_items
 from geulpi_tasks.analyses.timeline import (
@@ -45,7 +51,7 @@ from geulpi_tasks.analyses.timeline import (
     total_hours,
 )
 from geulpi_tasks.errors import InvalidInput, InvalidValue
-from geulpi_tasks.schemas import EventInput
+from geulpi_tasks.schemas import EventInput, domain_check
 
 _EPS = 1e-9
 _GRID = timedelta(minutes=defaults.SLOT_GRID_MINUTES)
@@ -77,29 +83,102 @@ def _parse_window(body: Mapping[str, Any]) -> tuple[datetime, datetime]:
     return parse_period(body)
 
 
+def _unique_events(value: Any, info: ValidationInfo) -> tuple[tuple[EventInput, ...], frozenset[str]]:
+    """The events (ids unique: suggestions refer to events by id) and the ids flagged ``fixed``."""
+    events = events_checked(value, info)
+    seen: set[str] = set()
+    flagged: set[str] = set()
+    for i, (event, raw) in enumerate(zip(events, value, strict=True)):
+        if event.event_id in seen:
+            raise PydanticCustomError("invalid_value", f"'events[{i}].eventId' repeats the id {event.event_id!r}; "
+                                      "ids must be unique.", {"field": f"events[{i}].eventId"})
+        event_id = str(event.event_id)
+        seen.add(event_id)
+        if domain_check(partial(parse_bool, key="fixed", default=False, path=f"events[{i}]."))(raw):
+            flagged.add(event_id)
+    return events, frozenset(flagged)
+
+
+def _constraints(value: Any, info: ValidationInfo) -> ScheduleConstraints | None:
+    parsed = info.data.get("events")
+    if parsed is None:  # the events are the problem, reported first
+        return None
+    known = {str(e.event_id) for e in parsed[0]}
+    return domain_check(lambda v: parse_constraints({"constraints": v}, known))(value)  # type: ignore[no-any-return]
+
+
+# The window's parts, the constraints and the preferences as the OpenAPI document shows them; a null counts as absent.
+_CLOCK: dict[str, Any] = {"type": "string", "pattern": "^\\s*[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?\\s*$",
+                          "description": "HH:MM"}
+_HOURS_IN_DAY: dict[str, Any] = {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 24}
+_SCHEMA_PROPERTIES: dict[str, Any] = {
+    "targetDate": {"type": ["string", "null"], "format": "date", "description": "One day; or startDate/endDate"},
+    "constraints": {"type": ["object", "null"], "additionalProperties": False, "properties": {
+        "workingHours": {"type": ["object", "null"], "required": ["start", "end"], "properties": {
+            "start": {**_CLOCK, "examples": ["09:00"]}, "end": {**_CLOCK, "examples": ["18:00"]}}},
+        "daysOff": {"type": ["array", "null"], "items": {"type": "string"},
+                    "description": "Weekday names or YYYY-MM-DD dates (default SATURDAY, SUNDAY)"},
+        "noMeetingWindows": {"type": ["array", "null"], "items": {
+            "type": "object", "required": ["start", "end"],
+            "properties": {"start": _CLOCK, "end": _CLOCK, "days": {"type": "array", "items": {"type": "string"}}}}},
+        "maxMeetingHoursPerDay": _HOURS_IN_DAY, "maxConsecutiveMeetingHours": _HOURS_IN_DAY,
+        "minBreakMinutes": {"type": ["number", "null"], "minimum": 0, "maximum": defaults.MAX_MIN_BREAK_MINUTES},
+        "fixedEventIds": {"type": ["array", "null"], "items": {"type": ["string", "integer"]}}}},
+    "preferences": {"type": ["object", "null"], "additionalProperties": False, "properties": {
+        "maxSuggestions": {"type": ["integer", "null"], "minimum": 1, "maximum": defaults.MAX_SUGGESTIONS_LIMIT},
+        "allowDayChange": {"type": ["boolean", "null"]}}},
+}
+_WINDOW_SCHEMA: list[Any] = [
+    {"required": ["targetDate"], "properties": {
+        "targetDate": {"type": "string"}, "startDate": {"type": "null"}, "endDate": {"type": "null"}}},
+    {"required": ["startDate", "endDate"], "properties": {
+        "startDate": {"type": "string"}, "endDate": {"type": "string"}, "targetDate": {"type": "null"}}},
+]
+
+
+def _schedule_schema(schema: dict[str, Any]) -> None:
+    properties = dict(schema.get("properties", {}))
+    properties.pop("window", None)
+    for name in ("startDate", "endDate"):
+        properties[name] = {**DATE_OR_DATETIME, "type": ["string", "null"]}
+    schema["properties"] = {**properties, **_SCHEMA_PROPERTIES}
+    schema["required"] = ["userId", "events"]
+    schema["anyOf"] = _WINDOW_SCHEMA  # a single day or a period, never both
+
+
+class ScheduleRequestBody(BaseModel):
+    """``POST /optimize-schedule``: ``{userId, targetDate | startDate/endDate, events, constraints?, preferences?}``,
+    checked in that order. The window is read from the three date fields together."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_schedule_schema)
+
+    userId: UserIdField = required()  # noqa: N815 - the wire's names
+    window: Annotated[tuple[datetime, datetime], BeforeValidator(domain_check(_parse_window))] = required()
+    events: Annotated[Any, PlainValidator(_unique_events)] = required()
+    constraints: Annotated[Any, PlainValidator(_constraints)] = required()
+    preferences: Annotated[Any, BeforeValidator(domain_check(
+        lambda v: parse_preferences({"preferences": v})))] = required()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window_from_dates(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return {**data, "window": {k: data.get(k) for k in ("targetDate", "startDate", "endDate")}}
+        return data
+
+
 def parse_schedule_request(payload: Any, *, max_events: int = defaults.MAX_EVENTS) -> ScheduleRequest:
-    """Validate ``{userId, targetDate | startDate/endDate, events, preferences?, constraints?}``.
+    """Validate ``{userId, targetDate | startDate/endDate, events, preferences?, constraints?}`` through
+    ``ScheduleRequestBody``.
 
     Raises InvalidInput (400) / InvalidValue (422) naming the field, e.g. ``constraints.workingHours.start``.
     Event ids must be unique because suggestions refer to events by id.
     """
-    body = require_body(payload)
-    user_id = parse_user_id(body)
-    start, end = _parse_window(body)
-    events = parse_request_events(body, max_events)
-    seen: set[str] = set()
-    flagged: set[str] = set()
-    for i, (event, raw) in enumerate(zip(events, body["events"], strict=True)):
-        if event.event_id in seen:
-            raise InvalidValue(f"'events[{i}].eventId' repeats the id {event.event_id!r}; ids must be unique.",
-                               field=f"events[{i}].eventId")
-        event_id = str(event.event_id)
-        seen.add(event_id)
-        if parse_bool(raw, "fixed", False, path=f"events[{i}]."):
-            flagged.add(event_id)
-    constraints = parse_constraints(body, seen)
-    return ScheduleRequest(user_id, start, end, events, constraints, parse_preferences(body),
-                           constraints.fixed_event_ids | frozenset(flagged))
+    body = parse_request_model(ScheduleRequestBody, payload, max_events)
+    events, flagged = body.events
+    start, end = body.window
+    return ScheduleRequest(body.userId, start, end, events, body.constraints, body.preferences,
+                           body.constraints.fixed_event_ids | flagged)
 
 
 class _Schedule:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Annotated, Any, Iterable, Mapping
 
-from geulpi_tasks.analyses.defaults import MAX_PERIOD_DAYS
+from pydantic import BaseModel, BeforeValidator, Field, PlainValidator, ValidationError, ValidationInfo, WithJsonSchema
+
+from geulpi_tasks.analyses.defaults import MAX_EVENTS, MAX_PERIOD_DAYS
 from geulpi_tasks.errors import InvalidInput, InvalidValue
-from geulpi_tasks.schemas import EventInput, parse_datetime, parse_events
+from geulpi_tasks.schemas import CalendarEvent, EventInput, domain_check, input_error, parse_datetime, parse_events
 
 MAX_ID_LENGTH = 200  # same bound as event and user ids in ``schemas``
 
@@ -151,3 +153,39 @@ def window_ending_at_latest(events: Iterable[EventInput], lookback_days: int) ->
         return None
     last = max(starts).date()
     return last - timedelta(days=lookback_days - 1), last
+
+
+# ---------------------------------------------------------------- the fields every analysis request shares
+# Each request is a pydantic model (``BalanceRequestBody``, ...) whose fields run the checks above, in declaration
+# order: the model is the parser, the source of the error details and the OpenAPI schema. A null optional field
+# counts as absent, so the schemas allow null there.
+def events_checked(value: Any, info: ValidationInfo) -> tuple[EventInput, ...]:
+    max_events = (info.context or {}).get("max_events", MAX_EVENTS)
+    return domain_check(lambda v: parse_request_events({"events": v}, max_events))(value)
+
+
+UserIdField = Annotated[str, BeforeValidator(domain_check(lambda v: parse_user_id({"userId": v}))), WithJsonSchema(
+    {"anyOf": [{"type": "string", "pattern": "\\S", "maxLength": MAX_ID_LENGTH}, {"type": "integer"}],
+     "description": "1 to 200 characters"})]
+EventsField = Annotated[Any, PlainValidator(events_checked, json_schema_input_type=list[CalendarEvent]), Field(
+    description="Events without a category are classified by the production model first",
+    json_schema_extra={"maxItems": MAX_EVENTS})]
+DATE_OR_DATETIME: dict[str, Any] = {"type": "string", "examples": ["2024-05-06", "2024-05-06T09:00:00"],
+                                    "description": "ISO 8601 date or date-time; a bare endDate includes that whole day"}
+
+
+def required() -> Any:
+    """A required field whose absence gets its own check's message (the schema lists it in ``required``)."""
+    return Field(default=None, validate_default=True)
+
+
+LOOKBACK_SCHEMA = WithJsonSchema({"type": ["integer", "null"], "minimum": 1, "maximum": MAX_PERIOD_DAYS})
+
+
+def parse_request_model(model: type[BaseModel], payload: Any, max_events: int) -> Any:
+    """``payload`` checked by ``model`` (fields in order); InvalidInput/InvalidValue name the field."""
+    body = require_body(payload)
+    try:
+        return model.model_validate(body, context={"max_events": max_events})
+    except ValidationError as err:
+        raise input_error(err, order=tuple(model.model_fields)) from None

@@ -16,22 +16,26 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from statistics import median
-from typing import Any, Iterable, Sequence
+from typing import Annotated, Any, Iterable, Sequence
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
 from geulpi_tasks.analyses import defaults
 from geulpi_tasks.analyses.anomalies import detect_anomalies
 from geulpi_tasks.analyses.constraints import WEEKDAYS, clock_label
 from geulpi_tasks.analyses.parsing import (
+    LOOKBACK_SCHEMA,
+    EventsField,
+    UserIdField,
     parse_lookback,
     parse_number,
-    parse_request_events,
-    parse_user_id,
-    require_body,
+    parse_request_model,
+    required,
     window_ending_at_latest,
 )
 from geulpi_tasks.analyses.timeline import category_of, date_range
 from geulpi_tasks.analyses.titles import group_titles
-from geulpi_tasks.schemas import Category, EventInput
+from geulpi_tasks.schemas import Category, EventInput, domain_check
 
 
 @dataclass(frozen=True)
@@ -44,17 +48,32 @@ class PatternsRequest:
     min_confidence: float = defaults.DEFAULT_MIN_CONFIDENCE
 
 
+def _min_confidence(value: Any) -> float:
+    if value is None:
+        return defaults.DEFAULT_MIN_CONFIDENCE
+    return parse_number(value, "minConfidence", low=0.0, high=1.0)
+
+
+class PatternsRequestBody(BaseModel):
+    """``POST /detect-patterns``: recurring events, routines, the typical workday and anomalies."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"required": ["userId", "events"]})
+
+    userId: UserIdField = required()  # noqa: N815 - the wire's names
+    events: EventsField = required()
+    lookbackDays: Annotated[int, BeforeValidator(domain_check(  # noqa: N815
+        lambda v: parse_lookback({"lookbackDays": v}, defaults.DEFAULT_PATTERN_LOOKBACK_DAYS))),
+        LOOKBACK_SCHEMA] = defaults.DEFAULT_PATTERN_LOOKBACK_DAYS
+    minConfidence: Annotated[float, BeforeValidator(domain_check(_min_confidence)),  # noqa: N815
+                             WithJsonSchema({"type": ["number", "null"], "minimum": 0, "maximum": 1})
+                             ] = defaults.DEFAULT_MIN_CONFIDENCE
+
+
 def parse_patterns_request(payload: Any, *, max_events: int = defaults.MAX_EVENTS) -> PatternsRequest:
-    """Validate ``{userId, events, lookbackDays?, minConfidence?}``; raises InvalidInput/InvalidValue naming the
-    field."""
-    body = require_body(payload)
-    user_id = parse_user_id(body)
-    events = parse_request_events(body, max_events)
-    lookback = parse_lookback(body, defaults.DEFAULT_PATTERN_LOOKBACK_DAYS)
-    min_confidence = defaults.DEFAULT_MIN_CONFIDENCE
-    if body.get("minConfidence") is not None:
-        min_confidence = parse_number(body["minConfidence"], "minConfidence", low=0.0, high=1.0)
-    return PatternsRequest(user_id, events, lookback, min_confidence)
+    """Validate ``{userId, events, lookbackDays?, minConfidence?}`` through ``PatternsRequestBody``; raises
+    InvalidInput/InvalidValue naming the field."""
+    body = parse_request_model(PatternsRequestBody, payload, max_events)
+    return PatternsRequest(body.userId, body.events, body.lookbackDays, body.minConfidence)
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,16 @@ Every function takes the Redis client, key prefix, tracking URI and thresholds i
 
 from __future__ import annotations
 
-import math
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 from mlflow.exceptions import MlflowException
 
-from geulpi_tasks.errors import Conflict, GeulpiError, InvalidInput, InvalidValue, NotFound, Unavailable
+from geulpi_tasks.errors import Conflict, GeulpiError, InvalidInput, NotFound, Unavailable
 from geulpi_tasks.experiments import statistics as st
+from geulpi_tasks.experiments.request import parse_experiment
 from geulpi_tasks.experiments.store import (
     Experiment,
     ExperimentStatus,
@@ -33,7 +32,6 @@ from geulpi_tasks.experiments.store import (
 )
 from geulpi_tasks.registry.gates import PromotionGates, apply_auto_promote
 from geulpi_tasks.registry.store import client_for, find_version_by_alias, run_metrics
-from geulpi_tasks.schemas import MAX_MODEL_VERSION
 from geulpi_tasks.settings import Settings
 
 
@@ -51,96 +49,6 @@ class AnalysisConfig:
     def from_settings(cls, settings: Settings) -> "AnalysisConfig":
         return cls(min_samples=settings.ab_min_samples, alpha=settings.ab_alpha, tau=settings.ab_msprt_tau,
                    srm_p=settings.ab_srm_p, min_feedback=settings.ab_min_feedback)
-
-
-def _require(payload: dict[str, Any], key: str, kinds: tuple[type, ...], what: str, field: str | None = None) -> Any:
-    field = field or key
-    if key not in payload or payload[key] is None:
-        raise InvalidInput(f"'{field}' is required ({what}).", field=field)
-    value = payload[key]
-    if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
-        raise InvalidInput(f"'{field}' must be {what}.", field=field)
-    return value
-
-
-def _number(payload: dict[str, Any], key: str, field: str) -> float:
-    value = float(_require(payload, key, (int, float), "a number", field))
-    if not math.isfinite(value):
-        raise InvalidInput(f"'{field}' must be a finite number.", field=field)
-    return value
-
-
-def parse_experiment(payload: Any, *, now: float) -> Experiment:
-    """Validate a create request (seed shape) into an Experiment. InvalidInput/InvalidValue name the field."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("The body must be a JSON object.", field="body")
-    name = _require(payload, "name", (str,), "a non-empty string").strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("'name' must be 1 to 200 characters.", field="name")
-    description = payload.get("description") or ""
-    if not isinstance(description, str):
-        raise InvalidInput("'description' must be a string.", field="description")
-    model_type = _require(payload, "model_type", (str,), "a registered model name").strip()
-    if not model_type:
-        raise InvalidInput("'model_type' must name a registered model.", field="model_type")
-    raw_variants = _require(payload, "variants", (list,), "a list of {name, version, traffic_percentage}")
-    if len(raw_variants) < 2:
-        raise InvalidValue("An experiment needs at least 2 variants.", field="variants")
-    variants: list[Variant] = []
-    for i, raw in enumerate(raw_variants):
-        path = f"variants[{i}]"
-        if not isinstance(raw, dict):
-            raise InvalidInput(f"'{path}' must be an object {{name, version, traffic_percentage}}.", field=path)
-        v_name = _require(raw, "name", (str,), "a non-empty string", f"{path}.name").strip()
-        if not v_name or len(v_name) > 100 or ":" in v_name:
-            raise InvalidInput(f"'{path}.name' must be 1 to 100 characters without ':'.", field=f"{path}.name")
-        version = _require(raw, "version", (str, int), "a model version", f"{path}.version")
-        version = str(version).strip()
-        if not version.isdigit() or int(version) > MAX_MODEL_VERSION:
-            raise InvalidInput(f"'{path}.version' must be a registry version number such as \"2\".",
-                               field=f"{path}.version")
-        pct = _number(raw, "traffic_percentage", f"{path}.traffic_percentage")
-        if not 0 < pct <= 100:
-            raise InvalidValue(f"'{path}.traffic_percentage' must be above 0 and at most 100.",
-                               field=f"{path}.traffic_percentage")
-        variants.append(Variant(name=v_name, version=version, traffic_percentage=pct))
-    names = [v.name for v in variants]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise InvalidValue(f"Variant names must be unique; repeated: {', '.join(duplicates)}.", field="variants",
-                           details={"duplicates": duplicates})
-    total = sum(v.traffic_percentage for v in variants)
-    if abs(total - 100.0) > 1e-6:
-        raise InvalidValue(f"Traffic percentages must sum to 100, not {total:g}.", field="variants",
-                           details={"sum": total})
-    duration = _number(payload, "duration_hours", "duration_hours")
-    if not 0 < duration <= 24 * 365:
-        raise InvalidValue("'duration_hours' must be above 0 and at most one year.", field="duration_hours")
-    raw_metrics = payload.get("success_metrics")
-    if raw_metrics is None:
-        raw_metrics = {"success_rate": {"threshold": 0.95, "weight": 1.0}}
-    if not isinstance(raw_metrics, dict) or not raw_metrics:
-        raise InvalidInput("'success_metrics' must be an object {metric: {threshold, weight}}.",
-                           field="success_metrics")
-    metrics: dict[str, dict[str, float]] = {}
-    for metric, spec in raw_metrics.items():
-        path = f"success_metrics.{metric}"
-        if metric not in st.METRICS:
-            raise InvalidInput(f"Unknown metric '{metric}'; known: {', '.join(st.METRICS)}.", field=path,
-                               details={"known": list(st.METRICS)})
-        if not isinstance(spec, dict):
-            raise InvalidInput(f"'{path}' must be an object {{threshold, weight}}.", field=path)
-        threshold = _number(spec, "threshold", f"{path}.threshold")
-        weight = _number(spec, "weight", f"{path}.weight")
-        if weight <= 0:
-            raise InvalidValue(f"'{path}.weight' must be above 0.", field=f"{path}.weight")
-        metrics[metric] = {"threshold": threshold, "weight": weight}
-    auto_promote = payload.get("auto_promote", False)
-    if not isinstance(auto_promote, bool):
-        raise InvalidInput("'auto_promote' must be true or false.", field="auto_promote")
-    return Experiment(experiment_id=uuid.uuid4().hex[:12], name=name, description=description,
-                      model_type=model_type, variants=variants, duration_hours=duration, success_metrics=metrics,
-                      created_at=now, extra={"auto_promote": auto_promote})
 
 
 def check_versions_exist(tracking_uri: str, model_type: str, variants: list[Variant]) -> None:

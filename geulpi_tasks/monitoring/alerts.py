@@ -11,9 +11,21 @@ import math
 import re
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
-from typing import Any, Mapping
+from typing import Annotated, Any, Callable, Mapping
 
-from geulpi_tasks.errors import InvalidInput, InvalidValue
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from geulpi_tasks.errors import InvalidInput
+from geulpi_tasks.schemas import input_error
 
 METRICS: dict[str, str] = {
     "success_rate": "Share of predictions that succeeded in the window (0..1).",
@@ -75,48 +87,120 @@ class Alert:
         return asdict(self)
 
 
-def validate_alert(alert: Alert) -> None:
-    """Raise InvalidInput/InvalidValue naming the field when a rule cannot be evaluated."""
-    if not isinstance(alert.name, str) or not _NAME.match(alert.name):
-        raise InvalidInput("'name' must be 1-100 characters: letters, digits, '_', '.', ':' or '-'.", field="name")
-    if not isinstance(alert.metric_name, str) or alert.metric_name not in METRICS:
-        raise InvalidInput(f"'metric_name' must be one of {', '.join(METRICS)}.", field="metric_name")
-    if not isinstance(alert.condition, str) or alert.condition not in CONDITIONS:
-        raise InvalidInput(f"'condition' must be one of {' '.join(CONDITIONS)}.", field="condition")
-    for name in ("threshold", "window_seconds", "for_seconds"):
-        value = getattr(alert, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InvalidInput(f"'{name}' must be a finite number.", field=name)
-    if not 1 <= alert.window_seconds <= 7 * 86400:
-        raise InvalidValue("'window_seconds' must be between 1 and 604800.", field="window_seconds")
-    if not 0 <= alert.for_seconds <= 86400:
-        raise InvalidValue("'for_seconds' must be between 0 and 86400.", field="for_seconds")
-    if not isinstance(alert.severity, str) or alert.severity not in {s.value for s in Severity}:
-        raise InvalidInput("'severity' must be info, warning or critical.", field="severity")
-    if not isinstance(alert.message_template, str) or not 1 <= len(alert.message_template) <= 500:
-        raise InvalidInput("'message_template' must be a string of 1-500 characters.", field="message_template")
-    try:
-        alert.render(0.5, "model")
-    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as err:
-        raise InvalidValue(f"'message_template' cannot be rendered ({type(err).__name__}: {err}); use the fields "
-                           "value, threshold, name, metric_name, condition, model_name, severity.",
-                           field="message_template") from err
+def _number(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise PydanticCustomError("invalid_input", f"'{info.field_name}' must be a finite number.")
+    low, high = _RANGES.get(str(info.field_name), (-math.inf, math.inf))
+    if not low <= value <= high:
+        raise PydanticCustomError("invalid_value", f"'{info.field_name}' must be between {low:g} and {high:g}.",
+                                  {"step": "range"})
+    return value
 
 
+def _checked(test: Callable[[Any], bool], message: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if not test(value):
+            raise PydanticCustomError("invalid_input", message)
+        return value
+    return check
+
+
+def _read_only(value: Any) -> Any:
+    raise PydanticCustomError("invalid_input", "Unknown field 'builtin'.")
+
+
+_RANGES = {"window_seconds": (1.0, 7 * 86400.0), "for_seconds": (0.0, 86400.0)}
+_SEVERITIES = tuple(s.value for s in Severity)
 _FIELDS = ("name", "metric_name", "condition", "threshold", "window_seconds", "severity", "message_template",
            "for_seconds")
+# The order rules are checked in: unknown fields, missing ones, each field's type, then ranges, then the rest.
+_STEPS = ("name", "metric_name", "condition", "threshold", "window_seconds", "for_seconds", "window_seconds:range",
+          "for_seconds:range", "severity", "message_template", "message_template:render")
+
+
+class AlertRule(BaseModel):
+    """An alert rule as ``POST /monitoring/alerts/rules`` takes it (and as every stored rule is checked)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[Any, BeforeValidator(_checked(
+        lambda v: isinstance(v, str) and bool(_NAME.match(v)),
+        "'name' must be 1-100 characters: letters, digits, '_', '.', ':' or '-'.")),
+        WithJsonSchema({"type": "string", "pattern": _NAME.pattern})]
+    metric_name: Annotated[Any, BeforeValidator(_checked(
+        lambda v: isinstance(v, str) and v in METRICS, f"'metric_name' must be one of {', '.join(METRICS)}.")),
+        WithJsonSchema({"type": "string", "enum": list(METRICS)})]
+    condition: Annotated[Any, BeforeValidator(_checked(
+        lambda v: isinstance(v, str) and v in CONDITIONS, f"'condition' must be one of {' '.join(CONDITIONS)}.")),
+        WithJsonSchema({"type": "string", "enum": list(CONDITIONS)})]
+    threshold: Annotated[Any, BeforeValidator(_number), WithJsonSchema({"type": "number"})]
+    window_seconds: Annotated[Any, BeforeValidator(_number), WithJsonSchema(
+        {"type": "number", "minimum": 1, "maximum": 604800, "default": 300})] = 300.0
+    for_seconds: Annotated[Any, BeforeValidator(_number), WithJsonSchema(
+        {"type": "number", "minimum": 0, "maximum": 86400, "default": 0,
+         "description": "How long the condition must hold before pending becomes firing"})] = 0.0
+    severity: Annotated[Any, BeforeValidator(_checked(
+        lambda v: isinstance(v, str) and v in _SEVERITIES, "'severity' must be info, warning or critical.")),
+        WithJsonSchema({"type": "string", "enum": list(_SEVERITIES), "default": "warning"})] = Severity.WARNING.value
+    message_template: Annotated[Any, BeforeValidator(_checked(
+        lambda v: isinstance(v, str) and 1 <= len(v) <= 500,
+        "'message_template' must be a string of 1-500 characters.")), WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": 500,
+         "description": "str.format fields: value, threshold, name, metric_name, condition, model_name, severity"})
+    ] = "{name}: {metric_name} is {value:.4g} ({condition} {threshold:g})"
+    # Read-only: shown in answers, never taken from a caller (refused like an unknown field).
+    builtin: Annotated[Any, BeforeValidator(_read_only), WithJsonSchema({"type": "boolean", "readOnly": True})] = None
+
+    @model_validator(mode="after")
+    def _renders(self) -> AlertRule:
+        try:
+            self.message_template.format(value=0.5, threshold=self.threshold, name=self.name,
+                                         metric_name=self.metric_name, condition=self.condition,
+                                         model_name="model", severity=self.severity)
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as err:
+            raise PydanticCustomError(
+                "invalid_value", f"'message_template' cannot be rendered ({type(err).__name__}: {err}); use the "
+                "fields value, threshold, name, metric_name, condition, model_name, severity.",
+                {"field": "message_template", "step": "render"}) from None
+        return self
+
+
+def _step(problem: Any) -> tuple[int, str]:
+    loc, ctx = problem["loc"], problem.get("ctx") or {}
+    if problem["type"] == "extra_forbidden" or tuple(loc) == ("builtin",):
+        return (0, str(loc[0]))
+    if problem["type"] == "missing":
+        return (1, f"{_FIELDS.index(str(loc[0])):02d}")
+    key = str(ctx.get("field") or (loc[0] if loc else ""))
+    key += f":{ctx['step']}" if "step" in ctx else ""
+    return (2 + (_STEPS.index(key) if key in _STEPS else len(_STEPS)), key)
+
+
+def validate_alert(alert: Alert) -> None:
+    """Raise InvalidInput/InvalidValue naming the field when a rule cannot be evaluated (checked by ``AlertRule``)."""
+    rule = {k: getattr(alert, k) for k in _FIELDS}
+    try:
+        AlertRule.model_validate(rule)
+    except ValidationError as err:
+        raise _alert_error(err) from None
+
+
+def _alert_error(err: ValidationError) -> InvalidInput:
+    first = min(err.errors(include_url=False), key=_step)
+    if first["type"] == "extra_forbidden" or tuple(first["loc"]) == ("builtin",):
+        unknown = str(first["loc"][0])
+        return InvalidInput(f"Unknown field '{unknown}'; allowed: {', '.join(_FIELDS)}.", field=unknown)
+    return input_error(err, rank=_step)
 
 
 def parse_alert(payload: Any) -> Alert:
-    """An ``Alert`` from a JSON object; InvalidInput/InvalidValue name the offending field."""
+    """An ``Alert`` from a JSON object, checked by ``AlertRule``; InvalidInput/InvalidValue name the field."""
     if not isinstance(payload, Mapping):
         raise InvalidInput("The alert rule must be a JSON object.", field="body")
-    unknown = sorted(set(payload) - set(_FIELDS))
-    if unknown:
-        raise InvalidInput(f"Unknown field '{unknown[0]}'; allowed: {', '.join(_FIELDS)}.", field=unknown[0])
-    for required in ("name", "metric_name", "condition", "threshold"):
-        if required not in payload:
-            raise InvalidInput(f"'{required}' is required.", field=required)
+    try:
+        AlertRule.model_validate(payload)
+    except ValidationError as err:
+        raise _alert_error(err) from None
     return Alert(**{k: payload[k] for k in _FIELDS if k in payload})
 
 

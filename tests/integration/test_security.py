@@ -37,7 +37,7 @@ PRIVATE = {("GET", "/audit")}
 CLASSIFY = {("POST", "/v2/classify-event"), ("POST", "/classify-event"), ("POST", "/v2/classify-events"),
             ("POST", "/analyze-balance"), ("POST", "/optimize-schedule"), ("POST", "/detect-patterns"),
             ("POST", "/analyze-burnout"), ("POST", "/feedback")}
-ALWAYS_OPEN = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/monitoring/metrics")}
+ALWAYS_OPEN = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/monitoring/metrics"), ("GET", "/docs")}
 SAMPLE_PATHS = {"<name>": "event_classifier", "<experiment_id>": "nope", "<model_name>": "event_classifier",
                 "<task_id>": "nope", "<user_id>": "nobody"}
 

@@ -97,6 +97,28 @@ def test_geulpi_services_start_real_entry_points(services):
     assert {"api", "inference", "training", "monitoring", "beat", "flower", "mlflow", "bootstrap"} <= checked
 
 
+def test_every_geulpi_process_exports_traces_to_the_jaeger_service(services):
+    jaeger = services["jaeger"]
+    assert jaeger["image"].startswith("jaegertracing/all-in-one:") and not jaeger["image"].endswith(":latest")
+    assert str(jaeger["environment"]["COLLECTOR_OTLP_ENABLED"]).lower() == "true"
+    assert [p for p in jaeger["ports"] if p.endswith(":16686")] == ["127.0.0.1:16686:16686"]  # no login: host only
+    assert jaeger["healthcheck"]
+    for name, service in _geulpi(services).items():
+        if name == "mlflow":
+            continue
+        assert service["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318", name
+
+
+def test_api_writes_json_access_logs(services):
+    cmd = _command(services["api"])
+    config = cmd[cmd.index("-c") + 1]
+    assert (PROJECT_ROOT / config).is_file()
+    namespace: dict[str, Any] = {}
+    exec(compile((PROJECT_ROOT / config).read_text(), config, "exec"), namespace)
+    assert namespace["accesslog"] == "-"
+    assert namespace["logconfig_dict"]["loggers"]["gunicorn.access"]["handlers"] == ["access"]
+
+
 def test_one_beat_and_inference_scales(services):
     beats = [n for n, s in _geulpi(services).items() if "workers.beat" in _command(s)]
     assert beats == ["beat"]
