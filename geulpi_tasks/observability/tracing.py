@@ -60,6 +60,7 @@ def _add(provider: TracerProvider, key: object, processor: SpanProcessor) -> Non
 
 
 def _otlp_exporter(endpoint: str) -> SpanExporter:
+    # Only when export is switched on (OTEL_*): the exporter pulls in protobuf and an HTTP client.
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     if endpoint:  # the base endpoint, as OTEL_EXPORTER_OTLP_ENDPOINT means it: traces go to <endpoint>/v1/traces
