@@ -88,6 +88,7 @@ def _train(req: TrainingRequest, ctx: JobContext, state: JobState, attempt: int)
     text = fit_text_stage(rows.train, rows.validation, rows.test, label=req.label_key, classes=req.classes,
                           seed=ctx.seed)
     state.save_stage2(text.data.to_bytes())
+    state.save_feedback_users(rows.feedback_users)
     chosen, chosen_params, search = select_stage2(req, text.data, ctx)
     stage2, compression = fit_stage2(req, chosen, text.data, ctx, search.get("best_value"))
     ctx.phase("evaluate", best_value=search.get("best_value"))
@@ -136,6 +137,8 @@ def _finish_earlier_version(req: TrainingRequest, ctx: JobContext, state: JobSta
                             earlier: tuple[str, str, Any]) -> dict[str, Any]:
     """An earlier attempt registered the version but died before storing the result: finish from there."""
     name, version, run = earlier
+    # The attempt that registered may have died before recording whose feedback the version learned from.
+    record_trained_on(ctx.redis, ctx.key_prefix, state.feedback_users(), name, version)
     metrics = dict(run.data.metrics)
     resumed: dict[str, Any] = {"jobId": ctx.job_id, "model_name": name, "version": version, "status": "registered",
                                "semver": run.data.tags.get("geulpi.semver"), "metrics": metrics, "attempt": attempt,

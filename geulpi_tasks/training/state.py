@@ -36,6 +36,14 @@ class JobState:
     def mark_running(self, model_name: str) -> None:
         self.client.hset(self.key, mapping={"state": "running", "model_name": model_name})
 
+    def save_feedback_users(self, users: set[str]) -> None:
+        """Whose feedback this job learns from, kept before registering so a resumed attempt can still record it."""
+        self.client.hset(self.key, "feedback_users", json.dumps(sorted(users)))
+
+    def feedback_users(self) -> set[str]:
+        stored = self.client.hget(self.key, "feedback_users")
+        return set() if stored is None else set(json.loads(stored))
+
     def mark_registered(self, version: str) -> None:
         self.client.hset(self.key, mapping={"state": "registered", "version": version})
 
