@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any
 
-from celery.app.trace import LOG_SUCCESS
+from celery.app.trace import LOG_FAILURE, LOG_SUCCESS
 from celery.worker.request import Request
 
 from workers.celery_app import app, settings_of
@@ -31,15 +31,34 @@ class PrivateResultRequest(Request):
     def send_event(self, type: str, **fields: Any) -> None:  # noqa: A002 - Celery's own parameter name
         if type == "task-succeeded" and "result" in fields and not _full():
             fields["result"] = json.dumps({"redacted": True, "chars": len(str(fields["result"]))})
+        if type == "task-failed" and not _full():
+            # A domain error's message may quote the caller's value (a bad date, a title): keep only its kind.
+            fields["exception"] = _kind_only(fields.get("exception"))
+            fields["traceback"] = ""
         super().send_event(type, **fields)
 
 
+def _kind_only(exception: Any) -> str:
+    """``"RemoteError('...')"`` → ``"RemoteError"``: the exception's class name without its message."""
+    text = str(exception or "")
+    return text.split("(", 1)[0].split(":", 1)[0].strip() or "error"
+
+
 class _DropInferenceResults(logging.Filter):
+    """Drops the success line of inference tasks (it prints the result) and strips the message from their failure
+    lines (a domain error may quote the caller's value)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg is not LOG_SUCCESS or _full():
+        if _full() or record.msg not in (LOG_SUCCESS, LOG_FAILURE):
             return True
         args = record.args if isinstance(record.args, dict) else {}
-        return not str(args.get("name", "")).startswith(INFERENCE_PREFIX)
+        if not str(args.get("name", "")).startswith(INFERENCE_PREFIX):
+            return True
+        if record.msg is LOG_SUCCESS:
+            return False
+        record.args = {**args, "exc": _kind_only(args.get("exc"))}
+        record.exc_info = None
+        return True
 
 
 logging.getLogger("celery.app.trace").addFilter(_DropInferenceResults())

@@ -32,3 +32,20 @@ def test_arguments_too_wide_even_when_shrunk_are_summarised():
     wide = [{f"field_{i}": i for i in range(500)}]
     assert json.loads(args_repr(wide)) == {"truncated": True, "chars": len(json.dumps(
         [{f"field_{i}": i for i in range(500)}], separators=(", ", ": ")))}
+
+
+def test_a_failed_inference_task_shows_only_the_kind_of_error():
+    import logging
+
+    from celery.app.trace import LOG_FAILURE
+
+    from workers.private_results import _DropInferenceResults, _kind_only
+
+    assert _kind_only("RemoteError('{\"message\": \"startTime 2025-13-45 is not a date\"}')") == "RemoteError"
+    assert _kind_only(None) == "error"
+    record = logging.LogRecord("celery.app.trace", logging.ERROR, __file__, 1, LOG_FAILURE,
+                               None, None)
+    record.args = {"name": "geulpi.inference.classify_event", "id": "t1", "description": "raised unexpected",
+                   "exc": "InvalidInput(\"'title' Therapy with Dr. Kim is too long\")"}
+    assert _DropInferenceResults().filter(record) is True
+    assert "Therapy" not in record.getMessage() and "InvalidInput" in record.getMessage()
