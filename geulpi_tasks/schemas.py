@@ -178,6 +178,14 @@ def _category(value: Any) -> Category | None:
     return Category(value.upper())
 
 
+def _fixed(value: Any) -> bool | None:
+    # Documented as boolean or null on every analysis; only /optimize-schedule reads it, the others refuse garbage
+    # all the same rather than accept what the schema says they refuse.
+    if value is not None and not isinstance(value, bool):
+        raise _problem(f"'{_PLACE}fixed' must be true or false.")
+    return value
+
+
 _DATE_TIME_SCHEMA = {"type": "string", "format": "date-time"}
 
 
@@ -224,7 +232,7 @@ class CalendarEvent(Event):
     category: Annotated[Category | None, BeforeValidator(_category), WithJsonSchema({
         "type": ["string", "null"], "enum": [*CATEGORIES, None],
         "description": "Missing → classified by the model (see categorizedByModel)"})] = None
-    fixed: Annotated[Any, WithJsonSchema({"type": ["boolean", "null"],
+    fixed: Annotated[bool | None, BeforeValidator(_fixed), WithJsonSchema({"type": ["boolean", "null"],
                                           "description": "/optimize-schedule only: never move this event"})] = None
 
     def to_input(self, category: Category | None = None) -> EventInput:

@@ -146,3 +146,12 @@ def test_openapi_documents_the_four_analyses(client):
         operation = paths[path]["post"]
         assert {"200", "202", "400", "422", "503", "504"} <= set(operation["responses"])
         assert operation["parameters"][0]["name"] == "async"
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("fixed", [{}, "yes", 1, []])
+def test_a_fixed_flag_that_is_not_a_boolean_is_a_400_on_every_analysis(client, path, fixed):
+    # The schema documents "fixed" as boolean or null everywhere (the fuzzer found async calls accepting {}).
+    body = {**BODIES[path], "events": [{**EVENT, "fixed": fixed}]}
+    for suffix in ("", "?async=true"):
+        assert _error(client.post(path + suffix, json=body), 400)["details"]["field"] == "events[0].fixed"
