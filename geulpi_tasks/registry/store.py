@@ -148,6 +148,9 @@ def download_bundle(tracking_uri: str, name: str, version: str, cache_dir: Path)
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
         try:
+            # "models:/" URIs resolve against the process-wide registry URI, not the tracking_uri argument: point it
+            # at this store first, or a download would go to whichever store this process registered into last.
+            mlflow.set_registry_uri(tracking_uri)
             local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}", dst_path=tmp,
                                                              tracking_uri=tracking_uri))
         except MlflowException as err:
