@@ -39,10 +39,12 @@ def test_importing_every_module_reads_no_setting_from_the_environment():
 
 
 def test_the_celery_command_entry_builds_settings_from_the_environment():
-    # workers.celery_cli is the start of a `celery` process: there the environment is read, and a bad value shows.
-    code = "import workers.celery_cli"
+    # workers.celery_cli is the start of a `celery` process: its app reads the environment when the command first
+    # asks for its configuration (not at import), and a bad value shows then, naming the variable.
+    code = "import workers.celery_cli as c; print('imported', flush=True); c.app.conf.broker_url"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEULPI_")}
     env.update(GEULPI_SYNC_TIMEOUT="abc", PYTHONPATH=str(PROJECT_ROOT))
     done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                           timeout=300)
+    assert done.stdout.strip() == "imported"
     assert done.returncode != 0 and "GEULPI_SYNC_TIMEOUT" in done.stderr
