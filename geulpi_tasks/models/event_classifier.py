@@ -179,6 +179,9 @@ class RecipeParams:
     extra_weight: float = 1.0
     oof_folds: int = 5
     priority_c: float = 4.0
+    # Extra (realistic/feedback) rows count this many times more in stage 2 than in the text stage: stage 2 learns
+    # how far to trust the text model, and that is best learned on rows like the ones it will serve.
+    stage2_extra_boost: float = 1.0
 
 
 def vague_training_rows(n: int, seed: int, weight: float) -> tuple[list[EventInput], np.ndarray, np.ndarray]:
@@ -245,7 +248,9 @@ def train_event_classifier(train_rows: Sequence[dict[str, Any]], val_rows: Seque
         stage2 = LogisticRegression(C=recipe.stage2_c, max_iter=3000, random_state=seed)
     else:
         raise ValueError(f"unknown stage 2 {recipe.stage2!r}")
-    stage2.fit(z_train, y_train, sample_weight=w_train)
+    w_stage2 = w_train.copy()
+    w_stage2[len(train_rows):len(fit_rows)] *= recipe.stage2_extra_boost
+    stage2.fit(z_train, y_train, sample_weight=w_stage2)
     model = TrainedClassifier(vectorizer=vectorizer, text_model=text_model, forest=stage2, temperature=1.0,
                               classes=CATEGORIES)
     model.temperature = fit_temperature(stage2.predict_proba(model.stage2_features(cal_events)), y_cal)
