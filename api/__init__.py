@@ -9,7 +9,7 @@ from flask import Flask
 
 from api.audit_trail import register_audit
 from api.auth import register_auth
-from api.blueprints import analyses, classify, docs, system, tasks
+from api.blueprints import analyses, approvals, classify, docs, system, tasks
 from api.blueprints import experiments as experiments_blueprint
 from api.blueprints import feedback as feedback_blueprint
 from api.blueprints import models as models_blueprint
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
 
     for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, docs.bp, models_blueprint.bp,
                       feedback_blueprint.bp, experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp,
-                      privacy_blueprint.bp):
+                      privacy_blueprint.bp, approvals.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_telemetry(app, settings)

@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from api.auth import Access, access_for
+from api.auth import Access, access_for, caller_id
 from api.http import body_if_valid
 from api.state import api_state
 from geulpi_tasks.errors import GeulpiError
-from geulpi_tasks.privacy.audit import AuditEntry, key_id, record_audit
+from geulpi_tasks.privacy.audit import AuditEntry, record_audit
 from geulpi_tasks.privacy.keys import user_digest
 
 log = logging.getLogger(__name__)
@@ -23,14 +23,8 @@ ACTIONS = {
     "models.compare": "models.compare", "experiments.create_experiment": "experiments.create",
     "experiments.stop_experiment": "experiments.stop", "monitoring.create_rule": "alerts.rules.create",
     "monitoring.delete_rule": "alerts.rules.delete", "privacy.erase_user_data": "users.erase",
+    "approvals.approve_request": "models.approvals.approve", "approvals.reject_request": "models.approvals.reject",
 }
-
-
-def _actor() -> str:
-    scheme, _, presented = (request.headers.get("Authorization") or "").strip().partition(" ")
-    if scheme.lower() == "bearer" and presented.strip():
-        return key_id(presented.strip())
-    return "anonymous"
 
 
 def _body_field(name: str) -> str:
@@ -49,6 +43,8 @@ def _target(endpoint: str, authorized: bool) -> str:
     if endpoint == "models.promote":
         return (f"{args.get('name', '?')}:{request.args.get('version', '?')[:20]}"
                 f"->{request.args.get('target_stage', '?')[:20]}")
+    if "approval_id" in args:
+        return f"{args.get('name', '?')}#{str(args['approval_id'])[:40]}"
     if "name" in args:
         return str(args["name"])
     if "experiment_id" in args:
@@ -78,7 +74,7 @@ def register_audit(app: Flask) -> None:
         if state.settings.disable_redis or access_for(request.endpoint, request.method) is not Access.MUTATE:
             return response
         endpoint = str(request.endpoint)
-        entry = AuditEntry(actor=_actor(), action=ACTIONS.get(endpoint, endpoint),
+        entry = AuditEntry(actor=caller_id(), action=ACTIONS.get(endpoint, endpoint),
                            target=_target(endpoint, response.status_code != 401), outcome=_outcome(response),
                            source="api", status=response.status_code)
         try:

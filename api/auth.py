@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from flask import Flask, request
 
 from geulpi_tasks.errors import Unauthorized
+from geulpi_tasks.privacy.audit import key_id
 from geulpi_tasks.settings import Settings
 
 OPEN_ENDPOINTS = frozenset({"system.health", "system.openapi", "monitoring.metrics", "docs.docs_page", "static"})
@@ -104,6 +105,15 @@ class AuthPolicy:
         if not self.key_matches(presented.strip()):
             raise Unauthorized("The API key is not valid; send one of the keys in GEULPI_API_KEYS.",
                                code="invalid_api_key")
+
+
+def caller_id() -> str:
+    """Who is calling, as the audit trail names them: the presented key's id (never the key), else ``anonymous``.
+    Requesters and approvers of promotions are told apart by it."""
+    scheme, _, presented = (request.headers.get("Authorization") or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and presented.strip():
+        return key_id(presented.strip())
+    return "anonymous"
 
 
 def register_auth(app: Flask, settings: Settings) -> AuthPolicy:

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from geulpi_tasks.errors import (
     REDIS_OUTAGE_ERRORS,
     Conflict,
+    Forbidden,
     GeulpiError,
     InvalidInput,
     InvalidValue,
@@ -27,6 +28,7 @@ STATUS_BY_FAMILY: tuple[tuple[type[GeulpiError], int], ...] = (
     (InvalidValue, 422),
     (InvalidInput, 400),
     (Unauthorized, 401),
+    (Forbidden, 403),
     (RateLimited, 429),
     (NotFound, 404),
     (Conflict, 409),

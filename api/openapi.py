@@ -104,6 +104,8 @@ _VERSION = {"type": "string", "pattern": "^\\s*0*[1-9][0-9]{0,17}\\s*$"}  # the 
 
 
 _MODEL_NAME_PARAM = {"name": "name", "in": "path", "required": True, "schema": _MODEL_NAME}
+_APPROVAL_ID_PARAM = {"name": "approval_id", "in": "path", "required": True,
+                      "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}
 
 
 def _query_param(name: str, description: str, **schema: Any) -> dict[str, Any]:
@@ -125,11 +127,43 @@ _LIFECYCLE_PATHS: dict[str, Any] = {
                        _query_param("target_stage", "Stage to move to", enum=["Staging", "Production", "Archived"])],
         "responses": {"200": {"description": "Stage changed (or already there: changed=false)",
                               **_json({"$ref": "#/components/schemas/Promotion"})},
+                      "202": {"description": "GEULPI_REQUIRE_APPROVAL and target_stage=Production: a pending request "
+                                             "another API key must approve (Location: the request)",
+                              **_json({"$ref": "#/components/schemas/PromotionApproval"})},
                       **_errors(400, 404, 409, 503)}}},
     "/models/{name}/rollback": {"post": {
         "summary": "Return production to the previous production version; the current one is archived",
         "operationId": "rollbackModel", "parameters": [_MODEL_NAME_PARAM],
         "responses": {"200": {"description": "Rolled back", **_json({"$ref": "#/components/schemas/Rollback"})},
+                      **_errors(400, 404, 409, 503)}}},
+    "/models/{name}/approvals": {"get": {
+        "summary": "Promotion requests of a model, newest first (expired ones show as expired)",
+        "operationId": "listPromotionApprovals",
+        "parameters": [_MODEL_NAME_PARAM,
+                       {"name": "state", "in": "query", "required": False,
+                        "schema": {"type": "string", "enum": ["pending", "approved", "rejected", "expired"]}}],
+        "responses": {"200": {"description": "Requests",
+                              **_json({"$ref": "#/components/schemas/PromotionApprovals"})},
+                      **_errors(400, 503)}}},
+    "/models/{name}/approvals/{approval_id}": {"get": {
+        "summary": "One promotion request with its evidence: gates, realistic metrics, comparison, shadow summary",
+        "operationId": "getPromotionApproval", "parameters": [_MODEL_NAME_PARAM, _APPROVAL_ID_PARAM],
+        "responses": {"200": {"description": "Request", **_json({"$ref": "#/components/schemas/PromotionApproval"})},
+                      **_errors(400, 404, 503)}}},
+    "/models/{name}/approvals/{approval_id}/approve": {"post": {
+        "summary": "Approve a pending request and promote its version; a different API key than the requester's",
+        "operationId": "approvePromotion", "parameters": [_MODEL_NAME_PARAM, _APPROVAL_ID_PARAM],
+        "requestBody": {"required": False, **_json({"$ref": "#/components/schemas/ApprovalDecisionBody"})},
+        "responses": {"200": {"description": "Approved and promoted",
+                              **_json({"$ref": "#/components/schemas/PromotionApproval"})},
+                      "403": {"description": "The requester cannot approve their own request (self_approval)",
+                              **_json(_ERROR)},
+                      **_errors(400, 404, 409, 503)}}},
+    "/models/{name}/approvals/{approval_id}/reject": {"post": {
+        "summary": "Reject a pending request (the requester may withdraw their own); nothing is promoted",
+        "operationId": "rejectPromotion", "parameters": [_MODEL_NAME_PARAM, _APPROVAL_ID_PARAM],
+        "requestBody": {"required": False, **_json({"$ref": "#/components/schemas/ApprovalDecisionBody"})},
+        "responses": {"200": {"description": "Rejected", **_json({"$ref": "#/components/schemas/PromotionApproval"})},
                       **_errors(400, 404, 409, 503)}}},
     "/models/compare": {"post": {
         "summary": "Evaluate two versions now on the same held-out data (training queue) and recommend one",

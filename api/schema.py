@@ -120,6 +120,37 @@ class Comparison(BaseModel):
     reason: str
 
 
+class ApprovalDecisionBody(BaseModel):
+    """Optional body of approving or rejecting a promotion request."""
+
+    reason: Annotated[str | None, Field(max_length=500, description="Why (kept with the request)")] = None
+
+
+class PromotionApproval(BaseModel):
+    """A request to promote a version to Production (GEULPI_REQUIRE_APPROVAL) and the evidence to decide it."""
+
+    approval_id: str
+    model_name: str
+    version: str
+    state: Literal["pending", "approved", "rejected", "expired"]
+    requested_by: Annotated[str, Field(description="Audit id of the requester: key:<12 hex>, local:<user>, job:<id>")]
+    requested_at: datetime
+    expires_at: datetime
+    source: Annotated[str, Field(description="api, cli, training or experiment")]
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    evidence: Annotated[dict[str, Any], Field(description="gates, metrics (realistic sets), production_version, "
+                                                          "comparison (compare against production), shadow")]
+    promotion: Annotated[Promotion | None, Field(description="The stage change, once approved")] = None
+
+
+class PromotionApprovals(BaseModel):
+    model_name: str
+    approvals: list[PromotionApproval]
+    count: int
+
+
 class AlertStatus(BaseModel):
     """A rule's state as the alert endpoints and the dashboard show it."""
 
@@ -332,12 +363,13 @@ class BurnoutResult(BaseModel):
 # Requests are documented as validated, answers as serialised.
 REQUESTS: tuple[type[BaseModel], ...] = (Event, CalendarEvent, EventBatch, FeedbackRequest, AlertRule,
                                          TrainingRequestBody, ExperimentRequest, BalanceRequestBody,
-                                         PatternsRequestBody, BurnoutRequestBody, ScheduleRequestBody)
+                                         PatternsRequestBody, BurnoutRequestBody, ScheduleRequestBody,
+                                         ApprovalDecisionBody)
 ANSWERS: tuple[type[BaseModel], ...] = (Classification, ClassificationBatch, Feedback, Accepted, TrainingAccepted,
                                         TaskStatus, Health, Error, ModelVersion, ModelVersions, Promotion, Rollback,
                                         Comparison, AlertStatus, Dashboard, Experiment, ExperimentResults,
                                         CategorizedByModel, BalanceResult, ScheduleResult, PatternsResult,
-                                        BurnoutResult)
+                                        BurnoutResult, PromotionApproval, PromotionApprovals)
 
 
 class _OpenApiSchema(GenerateJsonSchema):

@@ -59,6 +59,12 @@ class Conflict(GeulpiError):
     code = "conflict"
 
 
+class Forbidden(GeulpiError):
+    """The caller is known (a valid API key) but may not do this, e.g. approve their own promotion request."""
+
+    code = "forbidden"
+
+
 class Unavailable(GeulpiError):
     """A dependency (Redis, a worker, the registry) cannot be reached right now; retrying later may work."""
 
@@ -93,8 +99,8 @@ class Unauthorized(GeulpiError):
 
 _FAMILIES: dict[str, type[GeulpiError]] = {
     cls.code: cls
-    for cls in (GeulpiError, InvalidInput, InvalidValue, NotFound, Conflict, Unavailable, Timeout, ModelNotReady,
-                Unauthorized, RateLimited)
+    for cls in (GeulpiError, InvalidInput, InvalidValue, NotFound, Conflict, Forbidden, Unavailable, Timeout,
+                ModelNotReady, Unauthorized, RateLimited)
 }
 
 

@@ -164,6 +164,10 @@ class Settings:
     classify_result_ttl_s: Annotated[int, Env("GEULPI_CLASSIFY_RESULT_TTL", '300', 'Seconds a classification/analysis result is kept after the API read it.'), Field(ge=1)] = 300
     # Privacy: results of jobs people poll (training, compare) and unread results are kept this long (seconds).
     job_result_ttl_s: Annotated[int, Env("GEULPI_JOB_RESULT_TTL", '86400', 'Seconds results of polled jobs (training, compare) and unread results are kept.'), Field(ge=1)] = 24 * 3600
+    # Model lifecycle: promotions to Production (API, CLI, auto-promotion, nightly job) wait for a second key's approval.
+    require_approval: Annotated[bool, Env("GEULPI_REQUIRE_APPROVAL", 'false', 'true: a promotion to Production creates a pending request another API key must approve.')] = False
+    # Model lifecycle: a pending promotion request expires this long after it was made (seconds; 3 days by default).
+    approval_ttl_s: Annotated[int, Env("GEULPI_APPROVAL_TTL", '259200', 'Seconds a promotion request stays pending before it expires (3 days).'), Field(ge=1, le=90 * 24 * 3600)] = 3 * 24 * 3600
     # Audit: entries of the audit stream older than this are trimmed (seconds).
     audit_max_age_s: Annotated[int, Env("GEULPI_AUDIT_MAX_AGE", '7776000', 'Seconds an audit entry is kept (90 days).'), Field(ge=1)] = 90 * 24 * 3600
     # Tracing: "otlp" exports spans (OTLP/HTTP); "none" keeps them in the process; empty: otlp iff an endpoint is set.

@@ -10,6 +10,7 @@ from geulpi_tasks.experiments.lifecycle import AnalysisConfig, stop_expired_expe
 from geulpi_tasks.registry.gates import PromotionGates
 from workers.celery_app import app, settings_of
 from workers.domain_errors import domain_errors
+from workers.lifecycle_tasks import approval_hook
 from workers.task_names import STOP_EXPIRED_EXPERIMENTS
 
 
@@ -21,7 +22,10 @@ def stop_expired(**_: Any) -> dict[str, Any]:
     try:
         stopped = stop_expired_experiments(client, settings.key_prefix, AnalysisConfig.from_settings(settings),
                                            tracking_uri=settings.effective_tracking_uri,
-                                           gates=PromotionGates.from_settings(settings))
+                                           gates=PromotionGates.from_settings(settings),
+                                           request_approval=approval_hook(settings, client,
+                                                                          requested_by="beat:experiments",
+                                                                          source="experiment"))
     finally:
         client.close()
     return {"stopped": stopped}

@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+import redis
 from kombu.exceptions import OperationalError
 
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS
@@ -15,6 +16,7 @@ from geulpi_tasks.training.outage import run_training_job_through_outages
 from geulpi_tasks.training.search import run_search_helper
 from workers.celery_app import app, settings_of
 from workers.domain_errors import domain_errors
+from workers.lifecycle_tasks import approval_hook
 from workers.task_names import ENSURE_PRODUCTION_MODEL, NIGHTLY_RETRAIN, RUN_SEARCH_TRIALS, TRAIN_MODEL
 
 log = logging.getLogger(__name__)
@@ -58,13 +60,20 @@ def _run_job(task: Any, request: dict[str, Any]) -> dict[str, Any]:
         except REDIS_OUTAGE_ERRORS + (OperationalError,) as err:  # progress is a view; the job goes on
             log.warning("progress update lost: %s", err)
 
-    return run_training_job_through_outages(
-        request, max_wait_s=settings.training_outage_wait_s, job_id=task.request.id,
-        tracking_uri=settings.effective_tracking_uri, artifact_root=settings.artifact_root,
-        redis_url=settings.redis_url, key_prefix=settings.key_prefix, progress=progress, seed=settings.seed,
-        default_samples=settings.training_samples, heartbeat_s=settings.trial_heartbeat_s,
-        gates=PromotionGates.from_settings(settings), spawn_helpers=_spawn_search_helpers,
-        worker_name=task.request.hostname)
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        # The job, not whoever asked for it, requests approval: any API key may then approve it.
+        request_approval = approval_hook(settings, client, requested_by=f"job:{task.request.id}",
+                                         source="training")
+        return run_training_job_through_outages(
+            request, max_wait_s=settings.training_outage_wait_s, job_id=task.request.id,
+            tracking_uri=settings.effective_tracking_uri, artifact_root=settings.artifact_root,
+            redis_url=settings.redis_url, key_prefix=settings.key_prefix, progress=progress, seed=settings.seed,
+            default_samples=settings.training_samples, heartbeat_s=settings.trial_heartbeat_s,
+            gates=PromotionGates.from_settings(settings), spawn_helpers=_spawn_search_helpers,
+            worker_name=task.request.hostname, request_approval=request_approval)
+    finally:
+        client.close()
 
 
 @app.task(name=RUN_SEARCH_TRIALS, bind=True, acks_late=True, reject_on_worker_lost=True, track_started=True)
@@ -80,7 +89,8 @@ def run_search_trials(self: Any, spec: dict[str, Any]) -> dict[str, Any]:
 @domain_errors
 def nightly_retrain(self: Any) -> dict[str, Any]:
     """Beat's nightly job: retrain the served classifier on generated data plus feedback; the candidate goes to
-    Staging and reaches Production only through the promotion gates."""
+    Staging and reaches Production only through the promotion gates (and, with GEULPI_REQUIRE_APPROVAL, stops at
+    a pending request there)."""
     settings = settings_of(app)
     request = {"model_type": "event_classifier", "optimize": True, "auto_promote": True,
                "n_optimization_trials": settings.retrain_trials, "trigger": "nightly",

@@ -7,6 +7,7 @@ from typing import Any
 import redis
 from flask import Blueprint, request
 
+from api.blueprints.approvals import request_approval_hook
 from api.http import json_body, redis_client, settings
 from api.idempotency import idempotent
 from geulpi_tasks.errors import InvalidInput
@@ -60,4 +61,5 @@ def stop_experiment(experiment_id: str) -> Any:
     return lifecycle.stop_experiment(_redis(), settings().key_prefix, experiment_id,
                                    lifecycle.AnalysisConfig.from_settings(settings()), promote_winner=_promote_flag(),
                                    tracking_uri=settings().effective_tracking_uri,
-                                   gates=PromotionGates.from_settings(settings()))
+                                   gates=PromotionGates.from_settings(settings()),
+                                   request_approval=request_approval_hook("experiment"))

@@ -1,5 +1,6 @@
 """Model versions and stages: list, promote, roll back (quick registry calls, done here) and compare (a task on
-the training queue, since it evaluates both versions)."""
+the training queue, since it evaluates both versions). With GEULPI_REQUIRE_APPROVAL a promotion to Production opens
+a pending request instead (``api/blueprints/approvals.py``); rollback stays immediate."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from api.blueprints.approvals import open_request
 from api.http import accepted, gateway, settings, wants_async
 from geulpi_tasks.errors import InvalidInput, InvalidValue
 from geulpi_tasks.registry.lifecycle import (
@@ -17,6 +19,7 @@ from geulpi_tasks.registry.lifecycle import (
     promote_version,
     rollback_production,
 )
+from geulpi_tasks.registry.store import Stage
 from workers.task_names import COMPARE_VERSIONS
 
 bp = Blueprint("models", __name__)
@@ -39,6 +42,8 @@ def promote(name: str) -> Any:
     name = check_model_name(name)
     version = _query("version")
     stage = parse_stage(_query("target_stage"))
+    if stage is Stage.PRODUCTION and settings().require_approval:
+        return open_request(name, version)
     return promote_version(settings().effective_tracking_uri, name, version, stage.value)
 
 

@@ -30,7 +30,7 @@ from geulpi_tasks.experiments.store import (
 from geulpi_tasks.experiments.store import (
     list_experiments as stored_experiments,
 )
-from geulpi_tasks.registry.gates import PromotionGates, apply_auto_promote
+from geulpi_tasks.registry.gates import PromotionGates, RequestApproval, apply_auto_promote
 from geulpi_tasks.registry.store import client_for, find_version_by_alias, run_metrics
 from geulpi_tasks.settings import Settings
 
@@ -220,12 +220,13 @@ def get_results(client: redis.Redis, prefix: str, experiment_id: str, config: An
 def stop_experiment(client: redis.Redis, prefix: str, experiment_id: str, config: AnalysisConfig, *,
                     reason: str = "stopped by request", promote_winner: bool = False,
                     tracking_uri: str | None = None, gates: PromotionGates | None = None,
-                    now: float | None = None) -> dict[str, Any]:
+                    now: float | None = None, request_approval: RequestApproval | None = None) -> dict[str, Any]:
     """Stop the experiment and return its final results (stored, so later reads return the same document).
 
     Stopping twice is harmless: the second call returns the stored results. With ``promote_winner`` (or the
     experiment's ``auto_promote``) a declared winner goes through the registry's promotion gates; ``promotion``
-    in the answer says what happened and why.
+    in the answer says what happened and why. With ``request_approval`` (GEULPI_REQUIRE_APPROVAL) a winner that
+    passes the gates stops at a pending request (``promotion.pending_approval``).
     """
     experiment = get_experiment(client, prefix, experiment_id)
     if experiment.status is ExperimentStatus.STOPPED:
@@ -239,7 +240,7 @@ def stop_experiment(client: redis.Redis, prefix: str, experiment_id: str, config
     if tracking_uri is not None:
         results["offline_quality"] = offline_quality(tracking_uri, experiment)
     promote = promote_winner or bool(experiment.extra.get("auto_promote"))
-    results["promotion"] = (_promote(experiment, results, tracking_uri, gates) if promote
+    results["promotion"] = (_promote(experiment, results, tracking_uri, gates, request_approval) if promote
                             else {"requested": False})
     if not save_stopped(client, prefix, experiment, results):
         final = find_final_results(client, prefix, experiment_id)
@@ -250,7 +251,7 @@ def stop_experiment(client: redis.Redis, prefix: str, experiment_id: str, config
 
 
 def _promote(experiment: Experiment, results: dict[str, Any], tracking_uri: str | None,
-             gates: PromotionGates | None) -> dict[str, Any]:
+             gates: PromotionGates | None, request_approval: RequestApproval | None = None) -> dict[str, Any]:
     """Promote the declared winner through the registry's normal path: Staging, then Production only when the
     version's logged held-out metrics pass the promotion gates and are not worse than production's."""
 
@@ -268,23 +269,24 @@ def _promote(experiment: Experiment, results: dict[str, Any], tracking_uri: str 
         client = client_for(tracking_uri)
         run_id = client.get_model_version(experiment.model_type, version).run_id
         metrics = dict(client.get_run(run_id).data.metrics) if run_id else {}
-        outcome = apply_auto_promote(tracking_uri, experiment.model_type, version, metrics, gates)
+        outcome = apply_auto_promote(tracking_uri, experiment.model_type, version, metrics, gates, request_approval)
     except GeulpiError as err:  # the experiment still stops; the answer says why the winner was not promoted
         return {"requested": True, "promoted": False, "version": version, "reasons": [err.message],
                 "error": err.code}
     return {"requested": True, "promoted": bool(outcome["promoted"]), "version": version,
-            "stage": outcome["stage"], "reasons": outcome["reasons"], "archived": outcome["archived"]}
+            "stage": outcome["stage"], "reasons": outcome["reasons"], "archived": outcome["archived"],
+            **({"pending_approval": outcome["pending_approval"]} if "pending_approval" in outcome else {})}
 
 
 def stop_expired_experiments(client: redis.Redis, prefix: str, config: AnalysisConfig, *,
                              tracking_uri: str | None = None, gates: PromotionGates | None = None,
-                             now: float | None = None) -> list[str]:
+                             now: float | None = None, request_approval: RequestApproval | None = None) -> list[str]:
     """Stop every running experiment whose duration has passed; returns their ids (Beat calls this)."""
     moment = time.time() if now is None else now
     stopped = []
     for experiment in stored_experiments(client, prefix):
         if experiment.status is ExperimentStatus.RUNNING and experiment.ends_at <= moment:
             stop_experiment(client, prefix, experiment.experiment_id, config, reason="duration_hours passed",
-                            tracking_uri=tracking_uri, gates=gates, now=moment)
+                            tracking_uri=tracking_uri, gates=gates, now=moment, request_approval=request_approval)
             stopped.append(experiment.experiment_id)
     return stopped

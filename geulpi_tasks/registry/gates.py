@@ -10,7 +10,7 @@ The generator's split and the frozen realistic test set are reported, never used
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from geulpi_tasks.errors import InvalidValue
 from geulpi_tasks.registry.lifecycle import _mlflow_call, promote_version
@@ -92,16 +92,28 @@ def _as_float(version: str) -> float | None:
         return None
 
 
-def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict[str, Any],
-                       gates: PromotionGates) -> dict[str, Any]:
-    """Move ``version`` to Staging; then to Production when ``metrics`` (held-out) pass ``gates`` and its accuracy
-    is not worse than the current production version's logged accuracy.
+@dataclass(frozen=True)
+class GateAssessment:
+    """What the gates said about a candidate: ``reasons`` it fails (empty when it passes), or why it passed."""
 
-    Returns ``{"stage", "promoted", "reasons", "production_version", "archived"}``: ``reasons`` says why it was or
-    was not promoted. Raises NotFound for an unknown version, Unavailable when the registry does not answer.
-    """
+    passed: bool
+    reasons: list[str]
+    production_version: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "reasons": self.reasons, "production_version": self.production_version}
+
+
+# Given a candidate that passed the gates, whoever must approve its promotion: returns the pending request.
+RequestApproval = Callable[[str, str, GateAssessment], dict[str, Any]]
+
+
+def assess_candidate(tracking_uri: str, name: str, version: str, metrics: Mapping[str, Any],
+                     gates: PromotionGates) -> GateAssessment:
+    """Check ``metrics`` (held-out) against ``gates`` and against the current production version, writing nothing.
+
+    Raises Unavailable when the registry does not answer."""
     version = str(version)
-    promote_version(tracking_uri, name, version, Stage.STAGING.value)
     reasons = check_gates(metrics, gates)
     production = find_version_by_alias(tracking_uri, name)
     logged: Mapping[str, Any] = {}
@@ -123,17 +135,39 @@ def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict
                                         "accuracy on held-out user corrections")
         if worse:
             reasons.append(worse)
-    outcome: dict[str, Any] = {"stage": Stage.STAGING.value, "promoted": False, "reasons": reasons,
-                               "production_version": production.version if production else None, "archived": []}
+    production_version = production.version if production else None
     if reasons:
-        return outcome
-    moved = promote_version(tracking_uri, name, version, Stage.PRODUCTION.value)
+        return GateAssessment(passed=False, reasons=reasons, production_version=production_version)
     passed = [f"{metric} {float(metrics[metric]):.4f} >= {float(getattr(gates, gate)):.3f}" for metric, gate in _GATED]
     if production_accuracy is not None:
         passed.append(f"realistic accuracy {float(metrics[DECIDING]):.4f} is not worse than production version "
-                      f"{production.version if production else '?'} ({production_accuracy:.4f})")
+                      f"{production_version or '?'} ({production_accuracy:.4f})")
     else:
         passed.append("no production version to compare with")
-    outcome.update(stage=Stage.PRODUCTION.value, promoted=True, reasons=passed, production_version=version,
+    return GateAssessment(passed=True, reasons=passed, production_version=production_version)
+
+
+def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict[str, Any],
+                       gates: PromotionGates, request_approval: RequestApproval | None = None) -> dict[str, Any]:
+    """Move ``version`` to Staging; then to Production when ``metrics`` (held-out) pass ``gates`` and its accuracy
+    is not worse than the current production version's logged accuracy.
+
+    With ``request_approval`` (promotions need a second key's approval), a version that passes stays in Staging
+    and the hook's pending request is returned as ``pending_approval`` instead of promoting it.
+    Returns ``{"stage", "promoted", "reasons", "production_version", "archived"}``: ``reasons`` says why it was or
+    was not promoted. Raises NotFound for an unknown version, Unavailable when the registry does not answer.
+    """
+    version = str(version)
+    promote_version(tracking_uri, name, version, Stage.STAGING.value)
+    assessment = assess_candidate(tracking_uri, name, version, metrics, gates)
+    outcome: dict[str, Any] = {"stage": Stage.STAGING.value, "promoted": False, "reasons": assessment.reasons,
+                               "production_version": assessment.production_version, "archived": []}
+    if not assessment.passed:
+        return outcome
+    if request_approval is not None:
+        outcome["pending_approval"] = request_approval(name, version, assessment)
+        return outcome
+    moved = promote_version(tracking_uri, name, version, Stage.PRODUCTION.value)
+    outcome.update(stage=Stage.PRODUCTION.value, promoted=True, production_version=version,
                    archived=moved["archived"])
     return outcome

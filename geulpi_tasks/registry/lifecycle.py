@@ -240,18 +240,30 @@ def promote_version(tracking_uri: str, name: str, version: Any, target_stage: An
     NotFound (unknown model or version), Conflict (a move the lifecycle does not allow), Unavailable.
     """
     stage = parse_stage(target_stage)
-    mv = get_version(tracking_uri, name, version)
-    version = str(mv.version)
-    current = stage_of(mv)
+    version, current, model = check_transition(tracking_uri, name, version, stage)
     client = client_for(tracking_uri)
-    model = get_registered_model(tracking_uri, name)
     production = _current_production(model)
-    if production == version:
-        current = Stage.PRODUCTION  # bootstrap or an older writer may have set the alias without the tag
     result: dict[str, Any] = {"model_name": name, "version": version, "previous_stage": current.value,
                               "stage": stage.value, "archived": [], "changed": current is not stage}
     if current is stage:
         return result
+    staging = (getattr(model, "aliases", None) or {}).get(STAGING_ALIAS)
+    _mlflow_call(f"Version {version} of model '{name}'", _write_stage, client, model, name, version, stage,
+                 production, staging, result)
+    return result
+
+
+def check_transition(tracking_uri: str, name: str, version: Any, stage: Stage) -> tuple[str, Stage, Any]:
+    """Check that ``version`` may move to ``stage`` now, writing nothing: (version, its current stage, the
+    registered model). Staying in the same stage is allowed. Raises what ``promote_version`` raises."""
+    mv = get_version(tracking_uri, name, version)
+    version = str(mv.version)
+    current = stage_of(mv)
+    model = get_registered_model(tracking_uri, name)
+    if _current_production(model) == version:
+        current = Stage.PRODUCTION  # bootstrap or an older writer may have set the alias without the tag
+    if current is stage:
+        return version, current, model
     if stage not in ALLOWED_TRANSITIONS[current]:
         hint = ("promote it to Staging first" if stage is Stage.PRODUCTION
                 else "the lifecycle is None → Staging → Production → Archived")
@@ -264,10 +276,7 @@ def promote_version(tracking_uri: str, name: str, version: Any, target_stage: An
         raise Conflict(f"Version {version} of '{name}' is serving in production; promote another version or roll "
                        "back instead of archiving it.", code="invalid_transition",
                        details={"from": current.value, "to": stage.value})
-    staging = (getattr(model, "aliases", None) or {}).get(STAGING_ALIAS)
-    _mlflow_call(f"Version {version} of model '{name}'", _write_stage, client, model, name, version, stage,
-                 production, staging, result)
-    return result
+    return version, current, model
 
 
 def _write_stage(client: Any, model: Any, name: str, version: str, stage: Stage, production: str | None,

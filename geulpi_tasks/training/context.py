@@ -27,6 +27,8 @@ class JobContext:
     gates: Any = None
     spawn_helpers: SpawnHelpers | None = None
     worker_name: str | None = None
+    # With GEULPI_REQUIRE_APPROVAL: auto-promotion opens a pending request through this instead of promoting.
+    request_approval: Any = None
 
     def phase(self, name: str, *, trial: int | None = None, n_trials: int | None = None,
               best_value: Any = None) -> None:

@@ -18,6 +18,7 @@ from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION
 from geulpi_tasks.models.event_classifier import TextParams, TrainedClassifier
 from geulpi_tasks.models.onnx_export import stage2_family
 from geulpi_tasks.privacy.erasure import record_trained_on
+from geulpi_tasks.registry.gates import RequestApproval
 from geulpi_tasks.training.context import JobContext, Progress, SpawnHelpers
 from geulpi_tasks.training.data import TrainingRows, load_training_rows
 from geulpi_tasks.training.keys import job_key
@@ -45,10 +46,12 @@ DEFAULT_SAMPLES = 6000
 def run_training_job(request: dict[str, Any], *, job_id: str, tracking_uri: str, artifact_root: Path,
                      redis_url: str, key_prefix: str, progress: Progress, seed: int = 7,
                      default_samples: int = DEFAULT_SAMPLES, heartbeat_s: float = 5.0, gates: Any = None,
-                     spawn_helpers: SpawnHelpers | None = None, worker_name: str | None = None) -> dict[str, Any]:
+                     spawn_helpers: SpawnHelpers | None = None, worker_name: str | None = None,
+                     request_approval: RequestApproval | None = None) -> dict[str, Any]:
     """Train, measure on the held-out test split, register (and auto-promote if asked) one version.
 
-    ``worker_name`` (the Celery hostname) is recorded on the search trials this worker runs.
+    ``worker_name`` (the Celery hostname) is recorded on the search trials this worker runs. ``request_approval``
+    (promotions need approval): an auto-promoted version that passes the gates stops at a pending request.
     Returns ``{jobId, model_name, version, semver, status, metrics, search, data, promotion, ...}``. Idempotent by
     ``job_id`` (see the module docstring). Raises InvalidInput for a bad request, Unavailable when the registry
     or Redis cannot be reached.
@@ -58,7 +61,8 @@ def run_training_job(request: dict[str, Any], *, job_id: str, tracking_uri: str,
     ctx = JobContext(job_id=job_id, tracking_uri=tracking_uri, artifact_root=artifact_root, redis_url=redis_url,
                      redis=client, key_prefix=key_prefix, progress=progress,
                      seed=req.seed if req.seed is not None else seed, default_samples=default_samples,
-                     heartbeat_s=heartbeat_s, gates=gates, spawn_helpers=spawn_helpers, worker_name=worker_name)
+                     heartbeat_s=heartbeat_s, gates=gates, spawn_helpers=spawn_helpers, worker_name=worker_name,
+                     request_approval=request_approval)
     state = JobState(client, key_prefix, job_id)
     done = state.result()
     if done is not None:
@@ -103,7 +107,8 @@ def _train(req: TrainingRequest, ctx: JobContext, state: JobState, attempt: int)
         "data": {k: candidate.fingerprint[k] for k in ("train", "validation", "test")} | rows.info,
         "attempt": attempt,
     }
-    result["promotion"] = auto_promote(req, ctx.tracking_uri, req.model_type, ref.version, scalar, ctx.gates)
+    result["promotion"] = auto_promote(req, ctx.tracking_uri, req.model_type, ref.version, scalar, ctx.gates,
+                                       ctx.request_approval)
     result["status"] = _status(result["promotion"])
     state.finish(jsonable(result))
     ctx.phase("done", best_value=search.get("best_value"))
@@ -143,7 +148,8 @@ def _finish_earlier_version(req: TrainingRequest, ctx: JobContext, state: JobSta
     resumed: dict[str, Any] = {"jobId": ctx.job_id, "model_name": name, "version": version, "status": "registered",
                                "semver": run.data.tags.get("geulpi.semver"), "metrics": metrics, "attempt": attempt,
                                "resumed": "version registered by an earlier attempt of this job"}
-    resumed["promotion"] = auto_promote(req, ctx.tracking_uri, name, version, metrics, ctx.gates)
+    resumed["promotion"] = auto_promote(req, ctx.tracking_uri, name, version, metrics, ctx.gates,
+                                         ctx.request_approval)
     resumed["status"] = _status(resumed["promotion"])
     state.finish(resumed)
     return resumed
@@ -152,7 +158,9 @@ def _finish_earlier_version(req: TrainingRequest, ctx: JobContext, state: JobSta
 def _status(promotion: dict[str, Any] | None) -> str:
     if promotion is None:
         return "registered"
-    return "promoted_to_production" if promotion.get("promoted") else "staging"
+    if promotion.get("promoted"):
+        return "promoted_to_production"
+    return "pending_approval" if promotion.get("pending_approval") else "staging"
 
 
 def _short_search(search: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from geulpi_tasks.models.event_classifier import TrainedClassifier
 from geulpi_tasks.models.explain import IMPORTANCE_ARTIFACT
 from geulpi_tasks.models.runtime import save_bundle
 from geulpi_tasks.monitoring.reference import REFERENCE_ARTIFACT, build_reference
-from geulpi_tasks.registry.gates import PromotionGates, apply_auto_promote
+from geulpi_tasks.registry.gates import PromotionGates, RequestApproval, apply_auto_promote
 from geulpi_tasks.registry.lifecycle import next_semver
 from geulpi_tasks.registry.store import EXPERIMENT_NAME, VersionRef, client_for, find_version_by_alias, register_bundle
 from geulpi_tasks.training.context import JobContext
@@ -63,11 +63,13 @@ def schema_changed(tracking_uri: str, name: str) -> bool:
 
 
 def auto_promote(request: TrainingRequest, tracking_uri: str, name: str, version: str, metrics: dict[str, Any],
-                 gates: PromotionGates | None) -> dict[str, Any] | None:
-    """Stage the version and promote it through the gates when the request asked for it; None otherwise."""
+                 gates: PromotionGates | None, request_approval: RequestApproval | None = None
+                 ) -> dict[str, Any] | None:
+    """Stage the version and promote it through the gates when the request asked for it; None otherwise. With
+    ``request_approval`` (GEULPI_REQUIRE_APPROVAL) a version that passes stops at a pending request instead."""
     if not request.auto_promote:
         return None
-    return apply_auto_promote(tracking_uri, name, version, metrics, gates or PromotionGates())
+    return apply_auto_promote(tracking_uri, name, version, metrics, gates or PromotionGates(), request_approval)
 
 
 def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
