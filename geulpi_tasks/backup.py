@@ -33,6 +33,7 @@ from geulpi_tasks.experiments.store import experiment_key
 from geulpi_tasks.feedback import feedback_key
 from geulpi_tasks.monitoring.keys import MonitoringKeys
 from geulpi_tasks.privacy.keys import audit_key, erased_key, privacy_key
+from geulpi_tasks.registry.approval import approval_key
 
 FORMAT = 1
 
@@ -64,7 +65,8 @@ def durable_patterns(key_prefix: str) -> list[str]:
     monitoring = MonitoringKeys(key_prefix)
     exact = [feedback_key(key_prefix, "rows"), monitoring.rules, monitoring.states, monitoring.history,
              audit_key(key_prefix), erased_key(key_prefix)]
-    prefixes = [experiment_key(key_prefix, ""), privacy_key(key_prefix, "user_versions", "")]
+    prefixes = [experiment_key(key_prefix, ""), privacy_key(key_prefix, "user_versions", ""),
+                approval_key(key_prefix, "")]
     return [_glob_escape(k) for k in exact] + [_glob_escape(p) + "*" for p in prefixes]
 
 

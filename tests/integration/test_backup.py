@@ -17,6 +17,9 @@ from geulpi_tasks.experiments.store import record_exposure, record_feedback_outc
 from geulpi_tasks.feedback import list_feedback, save_feedback
 from geulpi_tasks.monitoring.alerts import parse_alert
 from geulpi_tasks.monitoring.monitor import Monitor
+from geulpi_tasks.registry import approval
+from geulpi_tasks.registry.gates import PromotionGates
+from geulpi_tasks.registry.lifecycle import promote_version
 from geulpi_tasks.registry.store import find_version_by_alias
 from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server
 from geulpi_tasks.training.bootstrap import ensure_production_model
@@ -31,7 +34,9 @@ def _state(r: redis.Redis, settings, experiment_id: str) -> dict:  # type: ignor
     return {"production": find_version_by_alias(settings.effective_tracking_uri, settings.model_name).version,
             "results": lifecycle.get_results(r, settings.key_prefix, experiment_id, config),
             "feedback": list_feedback(r, settings.key_prefix),
-            "rules": [a.to_dict() for a in Monitor(r, settings.key_prefix, settings.model_name).list_alerts()]}
+            "rules": [a.to_dict() for a in Monitor(r, settings.key_prefix, settings.model_name).list_alerts()],
+            "approvals": [a.to_wire() for a in approval.list_requests(
+                r, settings.key_prefix, approval.ApprovalPolicy.from_settings(settings), settings.model_name)]}
 
 
 def test_backup_wipe_restore_brings_back_the_same_system(base_settings, tmp_path):
@@ -52,6 +57,12 @@ def test_backup_wipe_restore_brings_back_the_same_system(base_settings, tmp_path
         first = client.get_model_version(settings.model_name, ref.version)
         second = client.create_model_version(settings.model_name, source=first.source, run_id=first.run_id)
         r = redis.Redis.from_url(settings.redis_url)
+        # A pending promotion request for the second version (approval before production).
+        promote_version(settings.effective_tracking_uri, settings.model_name, second.version, "Staging")
+        approval.request_promotion(r, settings.key_prefix, approval.ApprovalPolicy.from_settings(settings),
+                                   settings.effective_tracking_uri, settings.model_name, second.version,
+                                   requested_by="key:backup-test", source="api",
+                                   gates=PromotionGates.from_settings(settings))
         experiment = lifecycle.create_experiment(r, settings.key_prefix, settings.effective_tracking_uri, {
             "name": "backup", "model_type": settings.model_name, "duration_hours": 24,
             "variants": [{"name": "control", "version": ref.version, "traffic_percentage": 50},
@@ -68,6 +79,7 @@ def test_backup_wipe_restore_brings_back_the_same_system(base_settings, tmp_path
             {"name": "backup_rule", "metric_name": "accuracy", "condition": "<", "threshold": 0.4}))
         before = _state(r, settings, experiment.experiment_id)
         assert before["production"] == ref.version and before["feedback"]
+        assert [a["state"] for a in before["approvals"]] == ["pending"]
 
         archive = tmp_path / "backups" / "geulpi.tar.gz"
         assert cli_main(["backup", str(archive)], settings=settings) == 0
