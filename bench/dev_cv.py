@@ -17,6 +17,7 @@ from dataclasses import fields
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
 
 from geulpi_tasks.data.generator import generate_events, split_events
 from geulpi_tasks.data.labelled_sets import SetRole, _holdout_key, load_rows
@@ -31,7 +32,6 @@ from geulpi_tasks.models.event_classifier import (
 from geulpi_tasks.models.realistic_eval import CONFIDENT
 from geulpi_tasks.schemas import CATEGORIES
 from geulpi_tasks.training.data import REALISTIC_WEIGHT
-from sklearn.metrics import accuracy_score, f1_score
 
 
 def _parse_overrides(items: list[str], cls: type) -> dict[str, Any]:
@@ -45,13 +45,15 @@ def _parse_overrides(items: list[str], cls: type) -> dict[str, Any]:
     return out
 
 
-def run(samples: int, folds: int, seed: int, overrides: list[str], show_errors: bool) -> dict[str, Any]:
+def run(samples: int, folds: int, seed: int, overrides: list[str], show_errors: bool,
+        dump_path: str | None = None) -> dict[str, Any]:
     dev = load_rows(SetRole.DEV)
     group = np.asarray([min(int(_holdout_key(r) * folds), folds - 1) for r in dev])
     train, val, test = split_events(generate_events(samples, seed=seed), seed=seed)
     recipe = RecipeParams(extra_weight=REALISTIC_WEIGHT, **_parse_overrides(overrides, RecipeParams))
     text = TextParams(**_parse_overrides(overrides, TextParams))
     probs_all = np.zeros((len(dev), len(CATEGORIES)))
+    dump: dict[str, list[Any]] = {"fold": [], "role": [], "row": [], "raw": [], "temperature": []}
     prio_all: list[str] = [""] * len(dev)
     started = time.perf_counter()
     for k in range(folds):
@@ -63,10 +65,20 @@ def run(samples: int, folds: int, seed: int, overrides: list[str], show_errors: 
                                        calibration_rows=[dev[i] for i in cal_idx])
         events, _ = labelled_to_inputs([dev[i] for i in eval_idx])
         p = model.predict_proba(events)
+        if dump_path:
+            for role, idx in (("cal", cal_idx), ("eval", eval_idx)):
+                evs, _ = labelled_to_inputs([dev[i] for i in idx])
+                dump["raw"].append(model.forest.predict_proba(model.stage2_features(evs)))
+                dump["row"].append(idx)
+                dump["fold"].append(np.full(len(idx), k))
+                dump["role"].append(np.full(len(idx), role))
+                dump["temperature"].append(np.full(len(idx), model.temperature))
         probs_all[eval_idx] = p
         for i, g in zip(eval_idx, model.predict_priority(events, p)):
             prio_all[i] = g
     y = np.asarray([CATEGORIES.index(r["category"]) for r in dev])
+    if dump_path:
+        np.savez(dump_path, y=y, **{k: np.concatenate(v) for k, v in dump.items()})
     pred = probs_all.argmax(axis=1)
     conf = probs_all.max(axis=1)
     langs = np.asarray([r.get("lang", "?") for r in dev])
@@ -100,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--recipe", nargs="*", default=[], help="RecipeParams/TextParams overrides, key=value")
     parser.add_argument("--errors", action="store_true", help="list the confident errors")
+    parser.add_argument("--dump", help="write each fold's raw stage-2 probabilities (calibration and eval rows) to "
+                                       "this .npz, to study calibrators without refitting")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.samples, args.folds, args.seed, args.recipe, args.errors), ensure_ascii=False,
+    print(json.dumps(run(args.samples, args.folds, args.seed, args.recipe, args.errors,
+                                    args.dump), ensure_ascii=False,
                      indent=1))
     return 0
 
