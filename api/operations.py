@@ -16,8 +16,13 @@ How to declare one (the decorator goes under the route decorator(s), so Flask re
 What is not declared here is derived, so it cannot drift from the code that decides it: ``security`` and 401 from
 ``api.auth.access_for``; 429 from the rate-limited blueprints (``api.limits.LIMITED_BLUEPRINTS``); the
 ``Idempotency-Key`` parameter, 409/422 and ``Idempotent-Replayed`` from ``api.idempotency.idempotent``; and the 400
-every endpoint can answer (a JSON body nested too deep, ...). The test ``tests/api/test_openapi.py`` fails for a
-route without an operation.
+every endpoint can answer (a JSON body nested too deep, ...).
+
+Also: ``also_at={"/old-path": ("oldId", "summary")}`` when one view serves two rules; ``body_required=False``;
+``Answer(..., media_type="text/plain", headers=LOCATION)``; ``ref(Model)`` inside an inline JSON schema. A model
+named in ``body``/``answers`` must be listed in ``api.schema.REQUESTS``/``ANSWERS`` (its component). Then add the
+operation's line to ``tests/api/openapi_contract.json``: ``tests/api/test_openapi.py`` fails for a route without an
+operation and for any change of paths, methods, parameters, statuses or security not written there.
 
 Why not flask-openapi3, spectree or flask-pydantic-spec: each validates the body itself and answers its own 422
 body, or replaces Flask's app and blueprint classes; our bodies are parsed by the domain parsers (their errors name
