@@ -19,7 +19,7 @@ from api.blueprints import training as training_blueprint
 from api.errors import register_error_handlers
 from api.gateway import TaskGateway
 from api.http import register_body_check
-from api.limits import register_limits
+from api.limits import LIMITED_BLUEPRINTS, register_limits
 from api.state import ApiState, init_state
 from api.telemetry import register_telemetry
 from geulpi_tasks.observability.logs import configure_logging
@@ -50,14 +50,14 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
     state.auth = register_auth(app, settings)
     register_body_check(app)  # after the key check: a caller without a key never gets its body parsed
     register_audit(app)
+    blueprints = (classify.bp, analyses.bp, tasks.bp, system.bp, docs.bp, models_blueprint.bp, feedback_blueprint.bp,
+                  experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp, privacy_blueprint.bp,
+                  approvals.bp)
     # After the API-key check, so a caller without a valid key gets 401 and costs no limit.
-    limited = {"classify": classify.bp, "analyses": analyses.bp, "feedback": feedback_blueprint.bp,
-               "training": training_blueprint.bp}
+    limited = {bp.name: bp for bp in blueprints if bp.name in LIMITED_BLUEPRINTS}
     state.limiter = register_limits(app, settings, limited)
 
-    for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, docs.bp, models_blueprint.bp,
-                      feedback_blueprint.bp, experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp,
-                      privacy_blueprint.bp, approvals.bp):
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_telemetry(app, settings)

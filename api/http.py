@@ -1,4 +1,4 @@
-"""Small request helpers shared by the blueprints: JSON bodies and the async preference."""
+"""Small request helpers shared by the blueprints: JSON bodies, the async preference and dispatching a task."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import Flask, g, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from api.gateway import TaskGateway
+from api.queries import AsyncQuery
 from api.state import api_state
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.json_documents import parse_json_document
@@ -79,13 +80,10 @@ def register_body_check(app: Flask) -> None:
             raise body
 
 
-def wants_async() -> bool:
-    raw = request.args.get("async")
-    flag = (raw or "").strip().lower()
-    if raw is not None and flag not in {"true", "false", "1", "0", "yes", "no"}:  # "?async=" too: say which
-        raise InvalidInput("'async' must be true or false.", field="async")
-    prefer = request.headers.get("Prefer", "").lower()
-    return flag in {"true", "1", "yes"} or "respond-async" in prefer
+def wants_async(query: AsyncQuery) -> bool:
+    """The caller asked for 202 + a task id: ``?async=true`` (parsed by the operation's query model) or the header
+    ``Prefer: respond-async``."""
+    return query.async_ or "respond-async" in request.headers.get("Prefer", "").lower()
 
 
 def accepted(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -93,11 +91,11 @@ def accepted(task_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     return {"taskId": task_id, "state": "PENDING", "statusUrl": location}, 202, {"Location": location}
 
 
-def dispatch(task_name: str, args: list[Any], *, users: Iterable[str | None] = ()) -> Any:
+def dispatch(task_name: str, args: list[Any], query: AsyncQuery, *, users: Iterable[str | None] = ()) -> Any:
     """Run a task and answer with its result, or accept it (202 + Location) when the caller asked for async.
     ``users``: the user ids the arguments name (erasing one of them then finds the task's result)."""
     named = [str(u) for u in users if u is not None]
-    if wants_async():
+    if wants_async(query):
         with tracer().start_as_current_span(f"submit {task_name}"):
             return accepted(gateway().submit(task_name, args, users=named))
     # The span covers the publish, the time in the queue and on the worker, and reading the result back.

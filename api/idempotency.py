@@ -16,6 +16,8 @@ from api.http import redis_client, settings
 from geulpi_tasks.idempotency import HEADER, IdempotencyStore, StoredResponse, check_key, fingerprint
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+# Marks a view as idempotent; /openapi.json documents the header on such views (api/openapi.py).
+_ATTRIBUTE = "geulpi_idempotency_scope"
 # Headers of the first answer that a replay repeats.
 KEPT_HEADERS = ("Location",)
 
@@ -48,5 +50,11 @@ def idempotent(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             answer, replayed = store.run_once(scope, _owner(), key, request_fingerprint, work)
             headers = {**answer.headers, **({REPLAYED_HEADER: "true"} if replayed else {})}
             return answer.body, answer.status, headers
+        setattr(wrapper, _ATTRIBUTE, scope)
         return wrapper
     return decorate
+
+
+def is_idempotent(view: Callable[..., Any]) -> bool:
+    """True when ``view`` (or what it wraps with functools.wraps) is decorated with ``idempotent``."""
+    return getattr(view, _ATTRIBUTE, None) is not None

@@ -23,6 +23,9 @@ from limits import parse_many
 from geulpi_tasks.errors import RateLimited
 from geulpi_tasks.settings import Settings
 
+# The blueprints (areas) whose calls count against GEULPI_RATE_LIMIT_*; /openapi.json documents 429 on them.
+LIMITED_BLUEPRINTS = frozenset({"classify", "analyses", "feedback", "training"})
+
 
 def caller_key() -> str:
     """Who is calling: the API key's digest, else the client address."""

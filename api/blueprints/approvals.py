@@ -11,12 +11,16 @@ from flask import Blueprint, request
 
 from api.auth import caller_id
 from api.http import gateway, json_body, redis_client, settings
+from api.operations import Answer, operation
+from api.queries import MODEL_NAME_SCHEMA, ApprovalsQuery
+from api.schema import ApprovalDecisionBody, PromotionApproval, PromotionApprovals
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.registry import approval
 from geulpi_tasks.registry.gates import PromotionGates, RequestApproval
 from workers.task_names import COMPARE_FOR_APPROVAL
 
 bp = Blueprint("approvals", __name__)
+_PATH = {"name": MODEL_NAME_SCHEMA, "approval_id": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}
 
 
 def _redis() -> redis.Redis:
@@ -61,19 +65,27 @@ def _reason() -> str | None:
 
 
 @bp.get("/models/<name>/approvals")
-def list_approvals(name: str) -> Any:
-    state = approval.parse_state(request.args.get("state"))
-    found = approval.list_requests(_redis(), settings().key_prefix, _policy(), name, state=state)
+@operation("listPromotionApprovals", "Promotion requests of a model, newest first (expired ones show as expired)",
+           path=_PATH, query=ApprovalsQuery, answers={200: Answer("Requests", PromotionApprovals)}, errors=(503,))
+def list_approvals(name: str, query: ApprovalsQuery) -> Any:
+    found = approval.list_requests(_redis(), settings().key_prefix, _policy(), name, state=query.state)
     return {"model_name": name, "approvals": [r.to_wire() for r in found], "count": len(found)}
 
 
 @bp.get("/models/<name>/approvals/<approval_id>")
+@operation("getPromotionApproval",
+           "One promotion request with its evidence: gates, realistic metrics, comparison, shadow summary",
+           path=_PATH, answers={200: Answer("Request", PromotionApproval)}, errors=(404, 503))
 def get_approval(name: str, approval_id: str) -> Any:
     return approval.get_request(_redis(), settings().key_prefix, _policy(), name, approval_id,
                                 tracking_uri=settings().effective_tracking_uri).to_wire()
 
 
 @bp.post("/models/<name>/approvals/<approval_id>/approve")
+@operation("approvePromotion",
+           "Approve a pending request and promote its version; a different API key than the requester's",
+           path=_PATH, body=ApprovalDecisionBody, body_required=False,
+           answers={200: Answer("Approved and promoted", PromotionApproval)}, errors=(403, 404, 409, 503))
 def approve_request(name: str, approval_id: str) -> Any:
     reason = _reason()
     return approval.approve_request(_redis(), settings().key_prefix, _policy(), settings().effective_tracking_uri,
@@ -82,6 +94,9 @@ def approve_request(name: str, approval_id: str) -> Any:
 
 
 @bp.post("/models/<name>/approvals/<approval_id>/reject")
+@operation("rejectPromotion", "Reject a pending request (the requester may withdraw their own); nothing is promoted",
+           path=_PATH, body=ApprovalDecisionBody, body_required=False,
+           answers={200: Answer("Rejected", PromotionApproval)}, errors=(404, 409, 503))
 def reject_request(name: str, approval_id: str) -> Any:
     reason = _reason()
     return approval.reject_request(_redis(), settings().key_prefix, _policy(), name, approval_id,

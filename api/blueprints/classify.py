@@ -4,36 +4,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from api.http import dispatch, json_body, settings
-from geulpi_tasks.errors import InvalidInput
-from geulpi_tasks.schemas import classify_options, event_to_wire, events_to_wire, parse_event, parse_events
+from api.operations import ACCEPTED, Answer, operation
+from api.queries import ClassifyQuery
+from geulpi_tasks.schemas import (
+    Classification,
+    ClassificationBatch,
+    Event,
+    EventBatch,
+    classify_options,
+    event_to_wire,
+    events_to_wire,
+    parse_event,
+    parse_events,
+)
 from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
 
 bp = Blueprint("classify", __name__)
 
+_ERRORS = (413, 422, 503, 504)
+
 
 @bp.post("/v2/classify-event")
 @bp.post("/classify-event")
-def classify_event() -> Any:
+@operation("classifyEvent", "Classify one calendar event on the inference queue", body=Event, query=ClassifyQuery,
+           answers={200: Answer("Classification", Classification), 202: ACCEPTED}, errors=_ERRORS,
+           also_at={"/classify-event": ("classifyEventV1", "Same as /v2/classify-event (the original path)")})
+def classify_event(query: ClassifyQuery) -> Any:
     event = parse_event(json_body())
-    return dispatch(CLASSIFY_EVENT, _args(event_to_wire(event)), users=[event.user_id])
+    return dispatch(CLASSIFY_EVENT, _args(event_to_wire(event), query), query, users=[event.user_id])
 
 
 @bp.post("/v2/classify-events")
-def classify_events() -> Any:
+@operation("classifyEvents", "Classify up to 1000 events in one vectorised task; results keep input order",
+           body=EventBatch, query=ClassifyQuery, errors=_ERRORS,
+           answers={200: Answer("Classifications in input order", ClassificationBatch), 202: ACCEPTED})
+def classify_events(query: ClassifyQuery) -> Any:
     body = json_body()
     raw = body.get("events") if isinstance(body, dict) else body
     events = parse_events(raw, max_count=settings().max_batch_size)
-    return dispatch(CLASSIFY_EVENTS, _args(events_to_wire(events)), users=[e.user_id for e in events])
+    return dispatch(CLASSIFY_EVENTS, _args(events_to_wire(events), query), query, users=[e.user_id for e in events])
 
 
-def _args(wire: Any) -> list[Any]:
+def _args(wire: Any, query: ClassifyQuery) -> list[Any]:
     """The task's arguments: the events, then the options only when one is asked for (``?explain=true``)."""
-    raw = request.args.get("explain")
-    flag = (raw or "").strip().lower()
-    if raw is not None and flag not in {"true", "false", "1", "0", "yes", "no"}:
-        raise InvalidInput("'explain' must be true or false.", field="explain")
-    options = classify_options(explain=flag in {"true", "1", "yes"})
+    options = classify_options(explain=query.explain)
     return [wire] if options is None else [wire, options]

@@ -12,6 +12,8 @@ from typing import Any
 import flask_swagger_ui
 from flask import Blueprint, Response
 
+from api.operations import Answer, operation
+
 bp = Blueprint("docs", __name__)
 
 # Where the app serves Swagger UI's files from (``Flask(static_folder=..., static_url_path=...)``).
@@ -44,5 +46,7 @@ _PAGE = """<!DOCTYPE html>
 
 
 @bp.get("/docs")
+@operation("docsPage", "This document as a page to read and try (Swagger UI)",
+           answers={200: Answer("HTML page", {"type": "string"}, media_type="text/html")})
 def docs_page() -> Any:
     return Response(_PAGE, mimetype="text/html")

@@ -8,12 +8,15 @@ from flask import Blueprint
 
 from api.http import json_body, redis_client, settings
 from api.idempotency import idempotent
-from geulpi_tasks.feedback import parse_feedback, save_feedback
+from api.operations import Answer, operation
+from geulpi_tasks.feedback import Feedback, FeedbackRequest, parse_feedback, save_feedback
 
 bp = Blueprint("feedback", __name__)
 
 
 @bp.post("/feedback")
+@operation("postFeedback", "Store a user's correction of a classification (training data and online accuracy)",
+           body=FeedbackRequest, answers={201: Answer("Stored", Feedback)}, errors=(404, 413, 422, 503))
 @idempotent("feedback")
 def post_feedback() -> Any:
     feedback = parse_feedback(json_body())

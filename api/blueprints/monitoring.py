@@ -9,11 +9,14 @@ from flask import Blueprint, Response, g, request
 from flask.blueprints import BlueprintSetupState
 
 from api.http import json_body, redis_client, settings
+from api.operations import Answer, operation, ref
+from api.queries import AlertHistoryQuery, AlertsQuery
+from api.schema import AlertStatus, Dashboard
 from api.state import api_state
 from celeryconfig import is_amqp
-from geulpi_tasks.errors import InvalidInput, NotFound
+from geulpi_tasks.errors import NotFound
 from geulpi_tasks.models.explain import IMPORTANCE_ARTIFACT
-from geulpi_tasks.monitoring.alerts import parse_alert
+from geulpi_tasks.monitoring.alerts import AlertRule, parse_alert
 from geulpi_tasks.monitoring.cost import cost_summary, read_cost_counters
 from geulpi_tasks.monitoring.dashboard import build_dashboard
 from geulpi_tasks.monitoring.metrics import (
@@ -32,6 +35,12 @@ bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
 
 # Requests whose round trip (HTTP in -> answer out) is a prediction's end-to-end time.
 _PREDICTION_ENDPOINTS = {"classify.classify_event", "classify.classify_events"}
+
+_ALERTS = {"type": "object", "required": ["model_name", "alerts"], "properties": {
+    "model_name": {"type": "string"}, "alerts": {"type": "array", "items": ref(AlertStatus)}}}
+_HISTORY = {"type": "object", "properties": {"history": {"type": "array", "items": ref(AlertStatus)}}}
+_RULES = {"type": "object", "properties": {"rules": {"type": "array", "items": ref(AlertRule)}}}
+_RULE_LOCATION = {"Location": {"required": True, "schema": {"type": "string"}, "description": "The new rule"}}
 
 
 @bp.record_once
@@ -62,14 +71,10 @@ def _monitor(model_name: str | None = None) -> Monitor:
     return Monitor(_redis(), s.key_prefix, model_name or s.model_name, webhook_url=s.alert_webhook_url)
 
 
-def _model_arg() -> str | None:
-    name = request.args.get("model")
-    if name is not None and not name.strip():
-        raise InvalidInput("'model' must not be empty.", field="model")
-    return name
-
-
 @bp.get("/metrics")
+@operation("monitoringMetrics", "Prometheus text exposition of every process (multiprocess counters, histograms, queue "
+           "depth, drift scores, online accuracy)",
+           answers={200: Answer("Prometheus text format 0.0.4", {"type": "string"}, media_type="text/plain")})
 def metrics() -> Any:
     s = settings()
     depths = None
@@ -83,42 +88,51 @@ def metrics() -> Any:
 
 
 @bp.get("/alerts")
-def active_alerts() -> Any:
-    monitor = _monitor(_model_arg())
+@operation("monitoringAlerts", "Active (pending and firing) alerts of a model with value, severity and message",
+           query=AlertsQuery, answers={200: Answer("Active alerts", _ALERTS)}, errors=(503,))
+def active_alerts(query: AlertsQuery) -> Any:
+    monitor = _monitor(query.model)
     return {"model_name": monitor.model_name, "alerts": monitor.active_alerts()}
 
 
 @bp.get("/alerts/history")
-def alert_history() -> Any:
-    raw = request.args.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise InvalidInput("'limit' must be an integer from 1 to 1000.", field="limit")
-    return {"history": _monitor().history(int(raw))}
+@operation("monitoringAlertHistory", "Alert state transitions, newest first", query=AlertHistoryQuery,
+           answers={200: Answer("Transitions", _HISTORY)}, errors=(503,))
+def alert_history(query: AlertHistoryQuery) -> Any:
+    return {"history": _monitor().history(query.limit)}
 
 
 @bp.get("/alerts/rules")
+@operation("listAlertRules", "Built-in and custom alert rules", answers={200: Answer("Rules", _RULES)}, errors=(503,))
 def list_rules() -> Any:
     return {"rules": [a.to_dict() for a in _monitor().list_alerts()]}
 
 
 @bp.post("/alerts/rules")
+@operation("createAlertRule", "Create a custom alert rule", body=AlertRule, errors=(409, 413, 422, 503),
+           answers={201: Answer("Created", AlertRule, headers=_RULE_LOCATION)})
 def create_rule() -> Any:
     alert = parse_alert(json_body())
     return _monitor().add_alert(alert).to_dict(), 201, {"Location": f"/monitoring/alerts/rules/{alert.name}"}
 
 
 @bp.get("/alerts/rules/<name>")
+@operation("getAlertRule", "One alert rule", answers={200: Answer("Rule", AlertRule)}, errors=(404, 503))
 def get_rule(name: str) -> Any:
     return _monitor().get_alert(name).to_dict()
 
 
 @bp.delete("/alerts/rules/<name>")
+@operation("deleteAlertRule", "Delete a custom alert rule (built-in rules answer 409)",
+           answers={204: Answer("Deleted")}, errors=(404, 409, 503))
 def delete_rule(name: str) -> Any:
     _monitor().delete_alert(name)
     return "", 204
 
 
 @bp.get("/dashboard/<model_name>")
+@operation("monitoringDashboard", "Model dashboard: version, health, statistics, hourly trend, active alerts, drift",
+           answers={200: Answer("Dashboard", Dashboard)}, errors=(404, 503))
 def dashboard(model_name: str) -> Any:
     s = settings()
     monitor = _monitor(model_name)

@@ -8,13 +8,18 @@ from flask import Blueprint, url_for
 
 from api.http import gateway, json_body
 from api.idempotency import idempotent
-from geulpi_tasks.training.request import parse_training_request
+from api.operations import LOCATION, Answer, operation
+from api.schema import TrainingAccepted
+from geulpi_tasks.training.request import TrainingRequestBody, parse_training_request
 from workers.task_names import TRAIN_MODEL
 
 bp = Blueprint("training", __name__)
 
 
 @bp.post("/models/train")
+@operation("trainModel", "Start a training job on the training queue; poll /tasks/{jobId} for progress and the result",
+           body=TrainingRequestBody, errors=(413, 422, 503), answers={
+               202: Answer("Accepted; the Location header is /tasks/{jobId}", TrainingAccepted, headers=LOCATION)})
 @idempotent("train")
 def train_model() -> Any:
     body = json_body()
