@@ -50,7 +50,7 @@ def run(samples: int, folds: int, seed: int, overrides: list[str], show_errors: 
     dev = load_rows(SetRole.DEV)
     group = np.asarray([min(int(_holdout_key(r) * folds), folds - 1) for r in dev])
     train, val, test = split_events(generate_events(samples, seed=seed), seed=seed)
-    recipe = RecipeParams(extra_weight=REALISTIC_WEIGHT, **_parse_overrides(overrides, RecipeParams))
+    recipe = RecipeParams(**{"extra_weight": REALISTIC_WEIGHT, **_parse_overrides(overrides, RecipeParams)})
     text = TextParams(**_parse_overrides(overrides, TextParams))
     probs_all = np.zeros((len(dev), len(CATEGORIES)))
     dump: dict[str, list[Any]] = {"fold": [], "role": [], "row": [], "raw": [], "temperature": []}
