@@ -22,7 +22,7 @@ from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, NotFound, RemoteError, Time
 from geulpi_tasks.privacy.erasure import remember_user_tasks
 from geulpi_tasks.privacy.redaction import redact
 from workers.task_events import sampled
-from workers.task_names import CLASSIFY_EVENT
+from workers.task_names import CLASSIFY_COALESCED, CLASSIFY_EVENT
 
 _INFRA_ERRORS: tuple[type[BaseException], ...] = (OperationalError, *REDIS_OUTAGE_ERRORS)
 
@@ -33,6 +33,8 @@ SUBMITTED_TTL_S = 24 * 3600
 # The marker of an accepted task says whether its result is short-lived (classification, analyses: the queue's
 # answers hold the user's data) or a job people poll (training, compare).
 SHORT_LIVED, POLLED = "short", "job"
+# The marker of one caller's part of a coalesced classification (api/coalescer.py): "part:<task id>:<index>".
+PART = "part:"
 # Over RabbitMQ an accepted (202) job is published with a publisher confirm; a broker that never confirms (or no free
 # confirm-mode connection) must not hang a request thread.
 PUBLISH_CONFIRM_TIMEOUT_S = 2.0
@@ -54,7 +56,7 @@ def _queue_of(name: str) -> str:
 
 
 # Sync calls whose task events are sampled (workers/task_events.py): unsampled ones are published without task-sent.
-_SAMPLED_EVENTS = frozenset({CLASSIFY_EVENT})
+_SAMPLED_EVENTS = frozenset({CLASSIFY_EVENT, CLASSIFY_COALESCED})
 
 
 def _without_sent_events(celery: Celery) -> Celery:
@@ -85,10 +87,13 @@ class TaskGateway:
         self._events_share = float(getattr(settings, "inference_events_share", 1.0))
         self._quiet = None if in_process or self._events_share >= 1.0 else _without_sent_events(celery)
 
-    def run(self, name: str, args: list[Any], *, timeout: float, users: Iterable[str] = ()) -> Any:
+    def run(self, name: str, args: list[Any], *, timeout: float, users: Iterable[str] = (),
+            remember_on_timeout: bool = True) -> Any:
         """Publish and wait for the result; raises the task's own domain error, Unavailable or Timeout.
 
-        ``users``: the user ids the arguments name, so erasing one of them finds this task's result."""
+        ``users``: the user ids the arguments name, so erasing one of them finds this task's result.
+        ``remember_on_timeout``: False when the caller marks the task itself (a coalesced task holds several
+        callers' answers: each may read only its own part, ``remember_part``)."""
         if self.in_process:
             return self._run_here(name, args)
         queue = _queue_of(name)
@@ -106,7 +111,8 @@ class TaskGateway:
             return value
         except (CeleryTimeout, TaskRevokedError) as err:
             # TaskRevokedError: the call expired in the queue before a worker took it, the same "no answer".
-            self._remember(task_id, name)
+            if remember_on_timeout:
+                self._remember(task_id, name)
             self.breaker.timed_out(queue)
             raise Timeout(f"No {queue} worker answered within {timeout:g} s; the request was not processed "
                           "(retry, or use ?async=true and poll /tasks/<taskId>).",
@@ -152,6 +158,14 @@ class TaskGateway:
                               details={"dependency": "broker"}) from err
         return task_id
 
+    def remember_part(self, own_id: str, task_id: str, index: int) -> None:
+        """``/tasks/<own_id>`` answers with entry ``index`` of coalesced task ``task_id``'s results (best effort,
+        as ``_remember``)."""
+        try:
+            self._redis().set(self._submitted_prefix + own_id, f"{PART}{task_id}:{index}", ex=SUBMITTED_TTL_S)
+        except _INFRA_ERRORS:
+            pass
+
     def status(self, task_id: str) -> dict[str, Any]:
         """State, progress and result (or error) of a task this API submitted. NotFound for unknown ids."""
         try:
@@ -159,6 +173,8 @@ class TaskGateway:
             if not kind:
                 raise NotFound(f"No task with id '{task_id}' was submitted here (or it expired).",
                                details={"taskId": task_id})
+            if isinstance(kind, str) and kind.startswith(PART):
+                return self._part_status(task_id, kind)
             result = self._local[task_id] if self.in_process else AsyncResult(task_id, app=self.celery)
             state = result.state
             info = result.info
@@ -176,6 +192,27 @@ class TaskGateway:
                              else {"code": "task_failed", "message": f"{type(info).__name__}: {info}"})
         elif isinstance(info, dict):
             body["progress"] = info
+        return body
+
+    def _part_status(self, own_id: str, kind: str) -> dict[str, Any]:
+        """One caller's part of a coalesced task: its own answer or error, never the other callers'."""
+        group_id, _, index = kind[len(PART):].rpartition(":")
+        result = AsyncResult(group_id, app=self.celery)
+        state, info = result.state, result.info
+        body: dict[str, Any] = {"taskId": own_id, "state": state, "ready": state in {"SUCCESS", "FAILURE", "REVOKED"}}
+        if state == "SUCCESS":
+            results = info.get("results") if isinstance(info, dict) else None
+            mine = results[int(index)] if isinstance(results, list) and int(index) < len(results) else None
+            if isinstance(mine, dict) and isinstance(mine.get("error"), dict):
+                body.update(state="FAILURE", error=mine["error"])
+            else:
+                body["result"] = mine
+        elif state == "FAILURE":
+            body["error"] = (info.wire if isinstance(info, RemoteError)
+                             else {"code": "task_failed", "message": f"{type(info).__name__}: {info}"})
+        if body["ready"]:
+            self._expire_read_result(group_id)
+            self._redis().expire(self._submitted_prefix + own_id, self.read_result_ttl_s)
         return body
 
     def _publish_options(self, args: list[Any]) -> dict[str, Any]:

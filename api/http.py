@@ -14,6 +14,7 @@ from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.json_documents import parse_json_document
 from geulpi_tasks.observability.tracing import tracer
 from geulpi_tasks.settings import Settings
+from workers.task_names import CLASSIFY_EVENT
 
 _UNREAD = object()
 
@@ -103,3 +104,15 @@ def dispatch(task_name: str, args: list[Any], *, users: Iterable[str | None] = (
     # The span covers the publish, the time in the queue and on the worker, and reading the result back.
     with tracer().start_as_current_span(f"await {task_name}"):
         return gateway().run(task_name, args, timeout=settings().sync_timeout_s, users=named)
+
+
+def dispatch_single_classification(wire: dict[str, Any], options: dict[str, Any] | None, *,
+                                   user: str | None) -> Any:
+    """``dispatch`` of one classification; a plain sync one may share its task message with concurrent ones
+    (api/coalescer.py), answered exactly as alone."""
+    coalescer = api_state().coalescer
+    if coalescer is None or options is not None or wants_async():
+        return dispatch(CLASSIFY_EVENT, [wire] if options is None else [wire, options], users=[user])
+    with tracer().start_as_current_span(f"await {CLASSIFY_EVENT}"):
+        return coalescer.classify(wire, users=[user] if user is not None else [],
+                                  timeout=settings().sync_timeout_s)

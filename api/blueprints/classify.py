@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from api.http import dispatch, json_body, settings
+from api.http import dispatch, dispatch_single_classification, json_body, settings
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.schemas import classify_options, event_to_wire, events_to_wire, parse_event, parse_events
-from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
+from workers.task_names import CLASSIFY_EVENTS
 
 bp = Blueprint("classify", __name__)
 
@@ -18,7 +18,7 @@ bp = Blueprint("classify", __name__)
 @bp.post("/classify-event")
 def classify_event() -> Any:
     event = parse_event(json_body())
-    return dispatch(CLASSIFY_EVENT, _args(event_to_wire(event)), users=[event.user_id])
+    return dispatch_single_classification(event_to_wire(event), _options(), user=event.user_id)
 
 
 @bp.post("/v2/classify-events")
@@ -31,9 +31,13 @@ def classify_events() -> Any:
 
 def _args(wire: Any) -> list[Any]:
     """The task's arguments: the events, then the options only when one is asked for (``?explain=true``)."""
+    options = _options()
+    return [wire] if options is None else [wire, options]
+
+
+def _options() -> dict[str, Any] | None:
     raw = request.args.get("explain")
     flag = (raw or "").strip().lower()
     if raw is not None and flag not in {"true", "false", "1", "0", "yes", "no"}:
         raise InvalidInput("'explain' must be true or false.", field="explain")
-    options = classify_options(explain=flag in {"true", "1", "yes"})
-    return [wire] if options is None else [wire, options]
+    return classify_options(explain=flag in {"true", "1", "yes"})
