@@ -6,6 +6,7 @@ DISABLE_REDIS the same calls run the task in this process (limited mode: no Beat
 
 from __future__ import annotations
 
+import atexit
 import uuid
 from typing import Any, Iterable
 
@@ -21,6 +22,7 @@ from celeryconfig import is_amqp
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, NotFound, RemoteError, Timeout, Unavailable, error_from_dict
 from geulpi_tasks.privacy.erasure import remember_user_tasks
 from geulpi_tasks.privacy.redaction import redact
+from workers.side_writes import SideWriter
 from workers.task_events import sampled
 from workers.task_names import CLASSIFY_COALESCED, CLASSIFY_EVENT
 
@@ -86,6 +88,8 @@ class TaskGateway:
         settings = getattr(celery.conf, "geulpi_settings", None)
         self._events_share = float(getattr(settings, "inference_events_share", 1.0))
         self._quiet = None if in_process or self._events_share >= 1.0 else _without_sent_events(celery)
+        self._expiries = SideWriter(self._redis)
+        atexit.register(self._expiries.flush, 2.0)
 
     def run(self, name: str, args: list[Any], *, timeout: float, users: Iterable[str] = (),
             remember_on_timeout: bool = True) -> Any:
@@ -107,7 +111,7 @@ class TaskGateway:
                 app = self._quiet
             result = app.send_task(name, args=args, task_id=task_id, expires=timeout, **self._publish_options(args))
             value = result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
-            self._expire_read_result(task_id)
+            self._expire_later(task_id)
             return value
         except (CeleryTimeout, TaskRevokedError) as err:
             # TaskRevokedError: the call expired in the queue before a worker took it, the same "no answer".
@@ -118,7 +122,7 @@ class TaskGateway:
                           "(retry, or use ?async=true and poll /tasks/<taskId>).",
                           details={"taskId": task_id, "timeoutSeconds": timeout}) from err
         except RemoteError as err:
-            self._expire_read_result(task_id)
+            self._expire_later(task_id)
             raise error_from_dict(err.wire) from err
         except _INFRA_ERRORS as err:
             raise Unavailable(f"The task broker is unreachable ({type(err).__name__}); retry shortly.",
@@ -248,6 +252,16 @@ class TaskGateway:
             pipe.execute()
         except _INFRA_ERRORS:  # the result still expires with result_expires (GEULPI_JOB_RESULT_TTL)
             pass
+
+    def _expire_later(self, task_id: str) -> None:
+        """``_expire_read_result`` for a sync call, which does not wait for it: a background thread sends the
+        expiries of many calls in one pipeline (issue 13: it was a round trip per call). Best effort as before."""
+        key, ttl = self.celery.backend.get_key_for_task(task_id), self.read_result_ttl_s
+        self._expiries.submit("read result expiry", lambda pipe: pipe.expire(key, ttl))
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until the queued expiries were sent (tests; process exit)."""
+        return self._expiries.flush(timeout)
 
     def _redis(self) -> Any:
         return self.celery.backend.client
