@@ -16,6 +16,7 @@ from api.blueprints import models as models_blueprint
 from api.blueprints import monitoring as monitoring_blueprint
 from api.blueprints import privacy as privacy_blueprint
 from api.blueprints import training as training_blueprint
+from api.blueprints.classify import SINGLE_CLASSIFICATION_PATHS
 from api.coalescer import Coalescer
 from api.errors import register_error_handlers
 from api.gateway import TaskGateway
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_telemetry(app, settings)
+    if coalescer is not None:  # outermost: a call counts as on its way from the moment it enters the app
+        app.wsgi_app = coalescer.counting(app.wsgi_app, SINGLE_CLASSIFICATION_PATHS)  # type: ignore[method-assign]
     return app
 
 

@@ -1,12 +1,13 @@
 """Concurrent single classifications in one API process travel to the inference workers as one message (issue 13).
 
 Under load the cost of a classification is mostly per message: the publish, the worker taking it, storing and
-publishing the result, the caller's subscription. Calls that arrive within ``window_s`` of each other in the same
-process therefore share one: the first call (the leader) waits up to the window for others to join its group (or
-until ``max_size`` joined), publishes one ``classify_coalesced`` task with every event, waits for its result and
-hands each caller its own answer; the others (followers) just wait for the leader. A call that arrives while no
-other call of this process was busy in the last ``BUSY_MEMORY_S`` does not wait at all, and a group of one is sent
-as the plain ``classify_event`` task, so a lone caller pays nothing for this.
+publishing the result, the caller's subscription. Calls that arrive together in the same process therefore share
+one: a WSGI middleware counts single classifications from the moment they enter the app; the first to reach the
+coalescer (the leader) waits while others are still on their way — at most ``window_s``, and only until
+``max_size`` joined — then publishes one ``classify_coalesced`` task with every event, waits for its result and
+hands each caller its own answer; the others (followers) just wait for the leader. A call with nobody else on its
+way waits for nothing, and a group of one is sent as the plain ``classify_event`` task, so a lone caller pays nothing
+for this.
 
 Each caller still gets exactly its own answer: its own ``requestId`` (its own or a fresh one, never the group's),
 its own sticky A/B variant, its own error (an event that fails costs no other). A timeout is a 504 for every
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from typing import Any, Iterable
 
@@ -27,11 +27,26 @@ from workers.task_names import CLASSIFY_COALESCED, CLASSIFY_EVENT
 
 log = logging.getLogger(__name__)
 
-# Calls keep coalescing this long after two were last seen at once in this process.
-BUSY_MEMORY_S = 0.05
+# Where the WSGI middleware leaves a request's Arrival for the handler.
+ARRIVAL = "geulpi.coalescer.arrival"
 # A follower whose leader never came back (it cannot: the leader always finishes) still answers.
 FOLLOWER_GRACE_S = 5.0
-_LEAD, _LEAD_AND_WAIT, _FOLLOW = "lead", "lead and wait", "follow"
+
+
+class Arrival:
+    """A single classification on its way to the coalescer (counted from the moment it entered the WSGI app)."""
+
+    __slots__ = ("_coalescer", "_pending")
+
+    def __init__(self, coalescer: "Coalescer"):
+        self._coalescer = coalescer
+        self._pending = True
+
+    def leave(self) -> None:
+        """It joined a group or left without one (an error, async, explain); idempotent."""
+        if self._pending:
+            self._pending = False
+            self._coalescer._arrived()
 
 
 class _Call:
@@ -46,11 +61,10 @@ class _Call:
 
 
 class _Group:
-    __slots__ = ("calls", "full", "done")
+    __slots__ = ("calls", "done")
 
     def __init__(self, call: _Call):
         self.calls = [call]
-        self.full = threading.Event()
         self.done = threading.Event()
 
 
@@ -61,55 +75,74 @@ class Coalescer:
         self.gateway = gateway
         self.window_s = window_s
         self.max_size = max_size
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._open: _Group | None = None
-        self._active = 0
-        self._busy_until = 0.0
+        self._arriving = 0
 
-    def classify(self, event: dict[str, Any], *, users: Iterable[str], timeout: float) -> dict[str, Any]:
+    def arrive(self) -> Arrival:
+        """Count a call that will reach ``classify`` (or leave) soon: a group's leader waits for such calls."""
+        with self._cond:
+            self._arriving += 1
+        return Arrival(self)
+
+    def _arrived(self) -> None:
+        with self._cond:
+            self._arriving -= 1
+            self._cond.notify_all()
+
+    def counting(self, wsgi_app: Any, paths: Iterable[str]) -> Any:
+        """WSGI middleware: POSTs to ``paths`` count as arriving from the moment they enter the app."""
+        watched = frozenset(paths)
+
+        def app(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") not in watched:
+                return wsgi_app(environ, start_response)
+            arrival = environ[ARRIVAL] = self.arrive()
+            try:
+                return wsgi_app(environ, start_response)
+            finally:
+                arrival.leave()
+
+        return app
+
+    def classify(self, event: dict[str, Any], *, users: Iterable[str], timeout: float,
+                 arrival: Arrival | None = None) -> dict[str, Any]:
         """The answer ``classify_event`` gives for ``event`` (wire form); raises the same errors it would."""
         call = _Call(event, [u for u in users if u])
-        group, role = self._join(call)
-        try:
-            if role == _FOLLOW:
-                if not group.done.wait(timeout + FOLLOWER_GRACE_S):
-                    raise Timeout(f"No inference worker answered within {timeout:g} s; the request was not "
-                                  "processed (retry, or use ?async=true and poll /tasks/<taskId>).",
-                                  details={"taskId": call.request_id, "timeoutSeconds": timeout})
-            else:
-                if role == _LEAD_AND_WAIT:
-                    group.full.wait(self.window_s)
-                    with self._lock:
-                        if self._open is group:
-                            self._open = None
-                self._send(group, timeout)
-        finally:
-            with self._lock:
-                self._active -= 1
+        group, leads = self._join(call, arrival)
+        if leads:
+            self._send(group, timeout)
+        elif not group.done.wait(timeout + FOLLOWER_GRACE_S):
+            raise Timeout(f"No inference worker answered within {timeout:g} s; the request was not processed "
+                          "(retry, or use ?async=true and poll /tasks/<taskId>).",
+                          details={"taskId": call.request_id, "timeoutSeconds": timeout})
         if call.error is not None:
             raise call.error
         assert call.answer is not None
         return call.answer
 
-    def _join(self, call: _Call) -> tuple[_Group, str]:
-        """The group this call is in, and its role in it."""
-        now = time.monotonic()
-        with self._lock:
-            self._active += 1
-            if self._active > 1:
-                self._busy_until = now + BUSY_MEMORY_S
+    def _join(self, call: _Call, arrival: Arrival | None) -> tuple[_Group, bool]:
+        """The group this call is in, and whether it leads it (then the group is closed and ready to send)."""
+        with self._cond:
+            if arrival is not None and arrival._pending:
+                arrival._pending = False
+                self._arriving -= 1
             group = self._open
             if group is not None:
                 group.calls.append(call)
                 if len(group.calls) >= self.max_size:
                     self._open = None
-                    group.full.set()
-                return group, _FOLLOW
+                self._cond.notify_all()
+                return group, False
             group = _Group(call)
-            if self.window_s > 0 and self.max_size > 1 and now < self._busy_until:
-                self._open = group
-                return group, _LEAD_AND_WAIT
-            return group, _LEAD
+            if self._arriving == 0 or self.window_s <= 0 or self.max_size < 2:
+                return group, True  # nobody else is on the way: no reason to wait
+            self._open = group
+            # Until every call on its way joined (or went elsewhere), the group is full, or the window ends.
+            self._cond.wait_for(lambda: self._open is not group or self._arriving == 0, timeout=self.window_s)
+            if self._open is group:
+                self._open = None
+            return group, True
 
     def _send(self, group: _Group, timeout: float) -> None:
         calls = group.calls

@@ -8,6 +8,7 @@ import redis
 from flask import Flask, g, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from api.coalescer import ARRIVAL
 from api.gateway import TaskGateway
 from api.state import api_state
 from geulpi_tasks.errors import InvalidInput
@@ -114,5 +115,5 @@ def dispatch_single_classification(wire: dict[str, Any], options: dict[str, Any]
     if coalescer is None or options is not None or wants_async():
         return dispatch(CLASSIFY_EVENT, [wire] if options is None else [wire, options], users=[user])
     with tracer().start_as_current_span(f"await {CLASSIFY_EVENT}"):
-        return coalescer.classify(wire, users=[user] if user is not None else [],
-                                  timeout=settings().sync_timeout_s)
+        return coalescer.classify(wire, users=[user] if user is not None else [], timeout=settings().sync_timeout_s,
+                                  arrival=request.environ.get(ARRIVAL))

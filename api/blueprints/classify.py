@@ -12,10 +12,11 @@ from geulpi_tasks.schemas import classify_options, event_to_wire, events_to_wire
 from workers.task_names import CLASSIFY_EVENTS
 
 bp = Blueprint("classify", __name__)
+SINGLE_CLASSIFICATION_PATHS = ("/v2/classify-event", "/classify-event")
 
 
-@bp.post("/v2/classify-event")
-@bp.post("/classify-event")
+@bp.post(SINGLE_CLASSIFICATION_PATHS[0])
+@bp.post(SINGLE_CLASSIFICATION_PATHS[1])
 def classify_event() -> Any:
     event = parse_event(json_body())
     return dispatch_single_classification(event_to_wire(event), _options(), user=event.user_id)

@@ -6,7 +6,6 @@ Grouping is made deterministic, not timed: the window is long and a group closes
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -47,9 +46,7 @@ class SpyGateway:
 
 
 def _coalescer(gateway: Any, size: int) -> Coalescer:
-    coalescer = Coalescer(gateway, window_s=60.0, max_size=size)
-    coalescer._busy_until = math.inf  # coalesce from the first call: the group closes when full, not on a timer
-    return coalescer
+    return Coalescer(gateway, window_s=60.0, max_size=size)
 
 
 def _event(i: int, **extra: Any) -> dict[str, Any]:
@@ -58,14 +55,19 @@ def _event(i: int, **extra: Any) -> dict[str, Any]:
 
 
 def _classify_all(coalescer: Coalescer, events: list[dict[str, Any]], timeout: float = 30.0) -> list[Any]:
-    def one(event: dict[str, Any]) -> Any:
+    # Every call is counted as on its way first (as the WSGI middleware does), so the first one waits for all.
+    arrivals = [coalescer.arrive() for _ in events]
+
+    def one(i: int) -> Any:
+        event = events[i]
         try:
-            return coalescer.classify(event, users=[event["userId"]] if "userId" in event else [], timeout=timeout)
+            return coalescer.classify(event, users=[event["userId"]] if "userId" in event else [], timeout=timeout,
+                                      arrival=arrivals[i])
         except Exception as err:  # noqa: BLE001 - the test inspects what each caller got
             return err
 
     with ThreadPoolExecutor(max_workers=len(events)) as pool:
-        return list(pool.map(one, events))
+        return list(pool.map(one, range(len(events))))
 
 
 def _predictions(client: Any) -> float:
@@ -76,12 +78,12 @@ def _predictions(client: Any) -> float:
 
 def test_concurrent_distinct_events_share_one_task_and_each_caller_gets_its_own_answer(api_app, base_settings):
     spy = SpyGateway(api_state(api_app).gateway)
-    alone = {t: api_app.test_client().post("/v2/classify-event", json=_event(i)).json["eventType"]
-             for i, t in enumerate(TITLES)}
     client = keyed_client(api_app)
     r = redis.Redis.from_url(base_settings.redis_url)
     stream = MonitoringKeys(base_settings.key_prefix).predictions(base_settings.model_name)
     before = (_predictions(client), r.xlen(stream))
+    alone = {t: api_app.test_client().post("/v2/classify-event", json=_event(i)).json["eventType"]
+             for i, t in enumerate(TITLES)}
 
     events = [_event(i, **({"requestId": f"own-{i}"} if i % 3 == 0 else {})) for i in range(8)]
     answers = _classify_all(_coalescer(spy, 8), events)
@@ -95,12 +97,12 @@ def test_concurrent_distinct_events_share_one_task_and_each_caller_gets_its_own_
     assert all(request_ids[i] == f"own-{i}" for i in range(0, 8, 3))
     assert all(a["latencyMs"] > 0 and a["modelVersion"] for a in answers)
 
-    # Counted once per event: metrics and the prediction log (written just after the answer), and each event can be
-    # corrected by its own requestId.
+    # Counted once per event (the 8 alone and the 8 coalesced): metrics and the prediction log (written just after
+    # the answer), and each event can be corrected by its own requestId.
     deadline = time.monotonic() + 10
-    while (_predictions(client) - before[0], r.xlen(stream) - before[1]) != (8, 8) and time.monotonic() < deadline:
+    while (_predictions(client) - before[0], r.xlen(stream) - before[1]) != (16, 16) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert (_predictions(client) - before[0], r.xlen(stream) - before[1]) == (8, 8)
+    assert (_predictions(client) - before[0], r.xlen(stream) - before[1]) == (16, 16)
     for request_id in request_ids:
         feedback = client.post("/feedback", json={"requestId": request_id, "category": "WORK"})
         assert feedback.status_code in (200, 201), feedback.json
@@ -178,7 +180,7 @@ def test_a_coalesced_callers_task_shows_only_its_own_answer(api_app):
     assert "results" not in body["result"]
 
 
-def test_single_calls_go_alone_when_the_api_is_not_busy(api_app):
+def test_a_call_with_nobody_else_on_its_way_goes_alone_at_once(api_app):
     spy = SpyGateway(api_state(api_app).gateway)
     coalescer = Coalescer(spy, window_s=60.0, max_size=8)
     answer = coalescer.classify(_event(0), users=[], timeout=30)

@@ -6,7 +6,6 @@ results → stop (twice) → the final results survive a restart of Redis (appen
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -148,10 +147,10 @@ def test_traffic_is_sticky_split_counted_stopped_and_survives_a_redis_restart(ab
     # one exposure with its own latency, exactly as alone.
     app = client.application
     coalescer = Coalescer(api_state(app).gateway, window_s=60.0, max_size=10)
-    coalescer._busy_until = math.inf  # coalesce from the first call: the group closes when its 10 callers joined
+    arrivals = [coalescer.arrive() for _ in range(10)]  # all on their way: the group closes when all 10 joined
     with ThreadPoolExecutor(max_workers=10) as pool:
-        coalesced = list(pool.map(lambda i: coalescer.classify(_event(f"user-{i}"), users=[f"user-{i}"], timeout=30),
-                                  range(10)))
+        coalesced = list(pool.map(lambda i: coalescer.classify(_event(f"user-{i}"), users=[f"user-{i}"], timeout=30,
+                                                               arrival=arrivals[i]), range(10)))
     assert [(a["variant"], a["modelVersion"]) for a in coalesced] == [next(iter(seen[f"user-{i}"])) for i in range(10)]
     assert all(a["experimentId"] == experiment_id and a["latencyMs"] > 0 for a in coalesced)
     in_batch += Counter(a["variant"] for a in coalesced)
