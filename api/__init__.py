@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
                               settings.redaction_key, settings.api_key_list),
                           read_result_ttl_s=settings.classify_result_ttl_s, job_result_ttl_s=settings.job_result_ttl_s)
     coalescer = None if settings.disable_redis or settings.coalesce_max < 2 else Coalescer(
-        gateway, window_s=settings.coalesce_window_ms / 1000.0, max_size=settings.coalesce_max)
+        gateway, window_s=settings.coalesce_window_ms / 1000.0, max_size=settings.coalesce_max,
+        max_in_flight=settings.coalesce_in_flight)
     state = ApiState(settings=settings, celery=celery, gateway=gateway, coalescer=coalescer)
     init_state(app, state)
     state.auth = register_auth(app, settings)

@@ -1,13 +1,14 @@
 """Concurrent single classifications in one API process travel to the inference workers as one message (issue 13).
 
 Under load the cost of a classification is mostly per message: the publish, the worker taking it, storing and
-publishing the result, the caller's subscription. Calls that arrive together in the same process therefore share
-one: a WSGI middleware counts single classifications from the moment they enter the app; the first to reach the
-coalescer (the leader) waits while others are still on their way — at most ``window_s``, and only until
-``max_size`` joined — then publishes one ``classify_coalesced`` task with every event, waits for its result and
-hands each caller its own answer; the others (followers) just wait for the leader. A call with nobody else on its
-way waits for nothing, and a group of one is sent as the plain ``classify_event`` task, so a lone caller pays nothing
-for this.
+publishing the result, the caller's subscription. Calls in the same process therefore share one, Nagle-style: at
+most ``max_in_flight`` messages of single classifications are in flight per process; a call arriving while they are
+opens (or joins) the next group, which leaves as soon as a slot frees (or after ``QUEUED_MAX_S``), with everyone who
+arrived meanwhile, at most ``max_size``. A free slot still waits for calls already on their way inside the process
+(a WSGI middleware counts them from the moment they enter the app), at most ``window_s``. The leader publishes one
+``classify_coalesced`` task with every event, waits for its result and hands each caller its own answer; the
+followers just wait for the leader. A lone caller never waits: nothing is in flight, nobody is on the way, and a
+group of one is sent as the plain ``classify_event`` task.
 
 Each caller still gets exactly its own answer: its own ``requestId`` (its own or a fresh one, never the group's),
 its own sticky A/B variant, its own error (an event that fails costs no other). A timeout is a 504 for every
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from typing import Any, Iterable
 
@@ -27,6 +29,9 @@ from workers.task_names import CLASSIFY_COALESCED, CLASSIFY_EVENT
 
 log = logging.getLogger(__name__)
 
+# A group waits at most this long for a free slot (an earlier group of this process still in flight): a worker that
+# died makes the waiting groups go anyway, so each caller still gets its 504 about one sync timeout later.
+QUEUED_MAX_S = 1.0
 # Where the WSGI middleware leaves a request's Arrival for the handler.
 ARRIVAL = "geulpi.coalescer.arrival"
 # A follower whose leader never came back (it cannot: the leader always finishes) still answers.
@@ -71,10 +76,12 @@ class _Group:
 class Coalescer:
     """Thread-safe; one per API process (gunicorn gthread: one thread per request)."""
 
-    def __init__(self, gateway: TaskGateway, *, window_s: float, max_size: int):
+    def __init__(self, gateway: TaskGateway, *, window_s: float, max_size: int, max_in_flight: int = 1):
         self.gateway = gateway
         self.window_s = window_s
         self.max_size = max_size
+        self.max_in_flight = max_in_flight
+        self._in_flight = 0
         self._cond = threading.Condition()
         self._open: _Group | None = None
         self._arriving = 0
@@ -122,7 +129,8 @@ class Coalescer:
         return call.answer
 
     def _join(self, call: _Call, arrival: Arrival | None) -> tuple[_Group, bool]:
-        """The group this call is in, and whether it leads it (then the group is closed and ready to send)."""
+        """The group this call is in, and whether it leads it (then the group is closed, counted in flight and
+        ready to send)."""
         with self._cond:
             if arrival is not None and arrival._pending:
                 arrival._pending = False
@@ -135,13 +143,23 @@ class Coalescer:
                 self._cond.notify_all()
                 return group, False
             group = _Group(call)
-            if self._arriving == 0 or self.window_s <= 0 or self.max_size < 2:
-                return group, True  # nobody else is on the way: no reason to wait
-            self._open = group
-            # Until every call on its way joined (or went elsewhere), the group is full, or the window ends.
-            self._cond.wait_for(lambda: self._open is not group or self._arriving == 0, timeout=self.window_s)
-            if self._open is group:
-                self._open = None
+            if self.max_size >= 2 and (self._in_flight >= self.max_in_flight
+                                       or (self._arriving > 0 and self.window_s > 0)):
+                self._open = group
+                opened = time.monotonic()
+                # Gather while this process's earlier groups are in flight (at most QUEUED_MAX_S), and while
+                # calls are on their way (at most window_s); stop as soon as the group is full.
+                while self._open is group:
+                    waited = time.monotonic() - opened
+                    if self._in_flight >= self.max_in_flight and waited < QUEUED_MAX_S:
+                        self._cond.wait(QUEUED_MAX_S - waited)
+                    elif self._arriving > 0 and waited < self.window_s:
+                        self._cond.wait(self.window_s - waited)
+                    else:
+                        break
+                if self._open is group:
+                    self._open = None
+            self._in_flight += 1
             return group, True
 
     def _send(self, group: _Group, timeout: float) -> None:
@@ -159,6 +177,9 @@ class Coalescer:
                                              code="internal_error")
         finally:
             group.done.set()
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
 
     def _send_one(self, call: _Call, timeout: float) -> None:
         try:

@@ -107,6 +107,7 @@ class Settings:
     # Serving (issue 13): concurrent single classifications in one API process share one task message
     # (api/coalescer.py). The first call waits while others are already on their way, at most this long.
     coalesce_window_ms: Annotated[float, Env("GEULPI_COALESCE_WINDOW_MS", '5', 'Most ms a single classification waits for concurrent ones on their way to share its task (0: never).'), Field(ge=0, le=100)] = 5.0
+    coalesce_in_flight: Annotated[int, Env("GEULPI_COALESCE_IN_FLIGHT", '1', 'Coalesced classification messages in flight per API process; later calls gather behind them.'), Field(ge=1, le=1000)] = 1
     coalesce_max: Annotated[int, Env("GEULPI_COALESCE_MAX", '16', 'Most single classifications sharing one task message (1: none).'), Field(ge=1, le=1000)] = 16
     # Monitoring: prometheus-client multiprocess directory shared by every process (default <data_dir>/prometheus).
     metrics_dir: Annotated[str | None, Env("PROMETHEUS_MULTIPROC_DIR", './.data/prometheus', 'prometheus-client multiprocess directory shared by all processes.')] = None
