@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # A group waits at most this long for a free slot (an earlier group of this process still in flight): a worker that
 # died makes the waiting groups go anyway, so each caller still gets its 504 about one sync timeout later.
 QUEUED_MAX_S = 1.0
+# How long the peak of concurrent calls is remembered: a group waits (window_s at most) for as many as that peak.
+PEAK_MEMORY_S = 1.0
 # Where the WSGI middleware leaves a request's Arrival for the handler.
 ARRIVAL = "geulpi.coalescer.arrival"
 # A follower whose leader never came back (it cannot: the leader always finishes) still answers.
@@ -82,6 +84,9 @@ class Coalescer:
         self.max_size = max_size
         self.max_in_flight = max_in_flight
         self._in_flight = 0
+        self._calls_in_flight = 0
+        self._peak = 0
+        self._peak_since = 0.0
         self._cond = threading.Condition()
         self._open: _Group | None = None
         self._arriving = 0
@@ -90,6 +95,7 @@ class Coalescer:
         """Count a call that will reach ``classify`` (or leave) soon: a group's leader waits for such calls."""
         with self._cond:
             self._arriving += 1
+            self._note_concurrency(0)
         return Arrival(self)
 
     def _arrived(self) -> None:
@@ -138,29 +144,51 @@ class Coalescer:
             group = self._open
             if group is not None:
                 group.calls.append(call)
+                self._note_concurrency(0)
                 if len(group.calls) >= self.max_size:
                     self._open = None
                 self._cond.notify_all()
                 return group, False
             group = _Group(call)
+            self._note_concurrency(1)
             if self.max_size >= 2 and (self._in_flight >= self.max_in_flight
-                                       or (self._arriving > 0 and self.window_s > 0)):
+                                       or (self.window_s > 0 and self._missing(group) > 0)):
                 self._open = group
                 opened = time.monotonic()
-                # Gather while this process's earlier groups are in flight (at most QUEUED_MAX_S), and while
-                # calls are on their way (at most window_s); stop as soon as the group is full.
+                free_since: float | None = None
+                # Gather while this process's earlier groups are in flight (at most QUEUED_MAX_S); once a slot is
+                # free, for at most window_s while calls are on their way or the recent concurrency says more are
+                # coming (the callers of the group just answered); stop as soon as the group is full.
                 while self._open is group:
-                    waited = time.monotonic() - opened
-                    if self._in_flight >= self.max_in_flight and waited < QUEUED_MAX_S:
-                        self._cond.wait(QUEUED_MAX_S - waited)
-                    elif self._arriving > 0 and waited < self.window_s:
-                        self._cond.wait(self.window_s - waited)
-                    else:
-                        break
+                    now = time.monotonic()
+                    if self._in_flight >= self.max_in_flight and now - opened < QUEUED_MAX_S:
+                        self._cond.wait(QUEUED_MAX_S - (now - opened))
+                        continue
+                    free_since = now if free_since is None else free_since
+                    if self._missing(group) > 0 and now - free_since < self.window_s:
+                        self._cond.wait(self.window_s - (now - free_since))
+                        continue
+                    break
                 if self._open is group:
                     self._open = None
             self._in_flight += 1
+            self._calls_in_flight += len(group.calls)
             return group, True
+
+    def _missing(self, group: _Group) -> int:
+        """Calls this group may still expect: those on their way, or (from the recent peak of concurrent calls)
+        those not in flight and not in the group yet. Under the lock."""
+        return max(self._arriving, self._peak - self._calls_in_flight - len(group.calls))
+
+    def _note_concurrency(self, extra: int) -> None:
+        """Track the peak number of calls in this process at once (on their way, gathering or in flight) over the
+        last PEAK_MEMORY_S. Under the lock."""
+        now = time.monotonic()
+        current = self._arriving + self._calls_in_flight + extra + (len(self._open.calls) if self._open else 0)
+        if now - self._peak_since > PEAK_MEMORY_S:
+            self._peak, self._peak_since = current, now
+        else:
+            self._peak = max(self._peak, current)
 
     def _send(self, group: _Group, timeout: float) -> None:
         calls = group.calls
@@ -179,6 +207,7 @@ class Coalescer:
             group.done.set()
             with self._cond:
                 self._in_flight -= 1
+                self._calls_in_flight -= len(calls)
                 self._cond.notify_all()
 
     def _send_one(self, call: _Call, timeout: float) -> None:

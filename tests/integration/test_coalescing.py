@@ -185,3 +185,28 @@ def test_a_call_with_nobody_else_on_its_way_goes_alone_at_once(api_app):
     coalescer = Coalescer(spy, window_s=60.0, max_size=8)
     answer = coalescer.classify(_event(0), users=[], timeout=30)
     assert answer["eventId"] == "co-0" and spy.names == [CLASSIFY_EVENT]
+
+
+def test_calls_arriving_while_a_message_is_in_flight_leave_together_when_it_is_answered(api_app):
+    release = threading.Event()
+
+    class HoldFirst(SpyGateway):
+        def run(self, name: str, *args: Any, **kwargs: Any) -> Any:
+            if not self.names:
+                release.wait(30)  # the first message stays in flight until the others have gathered
+            return super().run(name, *args, **kwargs)
+
+    spy = HoldFirst(api_state(api_app).gateway)
+    coalescer = Coalescer(spy, window_s=0.0, max_size=16, max_in_flight=1)
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        first = pool.submit(coalescer.classify, _event(0), users=[], timeout=30)
+        while coalescer._in_flight == 0:
+            time.sleep(0.01)
+        rest = [pool.submit(coalescer.classify, _event(i), users=[], timeout=30) for i in range(1, 5)]
+        deadline = time.monotonic() + 30
+        while (coalescer._open is None or len(coalescer._open.calls) < 4) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        release.set()
+        answers = [first.result(), *(f.result() for f in rest)]
+    assert [a["eventId"] for a in answers] == [f"co-{i}" for i in range(5)]
+    assert spy.names == [CLASSIFY_EVENT, CLASSIFY_COALESCED]
