@@ -16,6 +16,8 @@ from api.blueprints import models as models_blueprint
 from api.blueprints import monitoring as monitoring_blueprint
 from api.blueprints import privacy as privacy_blueprint
 from api.blueprints import training as training_blueprint
+from api.blueprints.classify import SINGLE_CLASSIFICATION_PATHS
+from api.coalescer import Coalescer
 from api.errors import register_error_handlers
 from api.gateway import TaskGateway
 from api.http import register_body_check
@@ -45,7 +47,10 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
                           redaction_secret=None if settings.flower_full_args else redaction_secret(
                               settings.redaction_key, settings.api_key_list),
                           read_result_ttl_s=settings.classify_result_ttl_s, job_result_ttl_s=settings.job_result_ttl_s)
-    state = ApiState(settings=settings, celery=celery, gateway=gateway)
+    coalescer = None if settings.disable_redis or settings.coalesce_max < 2 else Coalescer(
+        gateway, window_s=settings.coalesce_window_ms / 1000.0, max_size=settings.coalesce_max,
+        max_in_flight=settings.coalesce_in_flight)
+    state = ApiState(settings=settings, celery=celery, gateway=gateway, coalescer=coalescer)
     init_state(app, state)
     state.auth = register_auth(app, settings)
     register_body_check(app)  # after the key check: a caller without a key never gets its body parsed
@@ -61,6 +66,8 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_telemetry(app, settings)
+    if coalescer is not None:  # outermost: a call counts as on its way from the moment it enters the app
+        app.wsgi_app = coalescer.counting(app.wsgi_app, SINGLE_CLASSIFICATION_PATHS)  # type: ignore[method-assign]
     return app
 
 

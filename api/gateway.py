@@ -6,6 +6,7 @@ DISABLE_REDIS the same calls run the task in this process (limited mode: no Beat
 
 from __future__ import annotations
 
+import atexit
 import uuid
 from typing import Any, Iterable
 
@@ -21,8 +22,9 @@ from celeryconfig import is_amqp
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, NotFound, RemoteError, Timeout, Unavailable, error_from_dict
 from geulpi_tasks.privacy.erasure import remember_user_tasks
 from geulpi_tasks.privacy.redaction import redact
+from workers.side_writes import SideWriter
 from workers.task_events import sampled
-from workers.task_names import CLASSIFY_EVENT
+from workers.task_names import CLASSIFY_COALESCED, CLASSIFY_EVENT
 
 _INFRA_ERRORS: tuple[type[BaseException], ...] = (OperationalError, *REDIS_OUTAGE_ERRORS)
 
@@ -33,6 +35,8 @@ SUBMITTED_TTL_S = 24 * 3600
 # The marker of an accepted task says whether its result is short-lived (classification, analyses: the queue's
 # answers hold the user's data) or a job people poll (training, compare).
 SHORT_LIVED, POLLED = "short", "job"
+# The marker of one caller's part of a coalesced classification (api/coalescer.py): "part:<task id>:<index>".
+PART = "part:"
 # Over RabbitMQ an accepted (202) job is published with a publisher confirm; a broker that never confirms (or no free
 # confirm-mode connection) must not hang a request thread.
 PUBLISH_CONFIRM_TIMEOUT_S = 2.0
@@ -54,7 +58,7 @@ def _queue_of(name: str) -> str:
 
 
 # Sync calls whose task events are sampled (workers/task_events.py): unsampled ones are published without task-sent.
-_SAMPLED_EVENTS = frozenset({CLASSIFY_EVENT})
+_SAMPLED_EVENTS = frozenset({CLASSIFY_EVENT, CLASSIFY_COALESCED})
 
 
 def _without_sent_events(celery: Celery) -> Celery:
@@ -84,11 +88,16 @@ class TaskGateway:
         settings = getattr(celery.conf, "geulpi_settings", None)
         self._events_share = float(getattr(settings, "inference_events_share", 1.0))
         self._quiet = None if in_process or self._events_share >= 1.0 else _without_sent_events(celery)
+        self._expiries = SideWriter(self._redis)
+        atexit.register(self._expiries.flush, 2.0)
 
-    def run(self, name: str, args: list[Any], *, timeout: float, users: Iterable[str] = ()) -> Any:
+    def run(self, name: str, args: list[Any], *, timeout: float, users: Iterable[str] = (),
+            remember_on_timeout: bool = True) -> Any:
         """Publish and wait for the result; raises the task's own domain error, Unavailable or Timeout.
 
-        ``users``: the user ids the arguments name, so erasing one of them finds this task's result."""
+        ``users``: the user ids the arguments name, so erasing one of them finds this task's result.
+        ``remember_on_timeout``: False when the caller marks the task itself (a coalesced task holds several
+        callers' answers: each may read only its own part, ``remember_part``)."""
         if self.in_process:
             return self._run_here(name, args)
         queue = _queue_of(name)
@@ -102,17 +111,18 @@ class TaskGateway:
                 app = self._quiet
             result = app.send_task(name, args=args, task_id=task_id, expires=timeout, **self._publish_options(args))
             value = result.get(timeout=timeout, propagate=True, disable_sync_subtasks=False)
-            self._expire_read_result(task_id)
+            self._expire_later(task_id)
             return value
         except (CeleryTimeout, TaskRevokedError) as err:
             # TaskRevokedError: the call expired in the queue before a worker took it, the same "no answer".
-            self._remember(task_id, name)
+            if remember_on_timeout:
+                self._remember(task_id, name)
             self.breaker.timed_out(queue)
             raise Timeout(f"No {queue} worker answered within {timeout:g} s; the request was not processed "
                           "(retry, or use ?async=true and poll /tasks/<taskId>).",
                           details={"taskId": task_id, "timeoutSeconds": timeout}) from err
         except RemoteError as err:
-            self._expire_read_result(task_id)
+            self._expire_later(task_id)
             raise error_from_dict(err.wire) from err
         except _INFRA_ERRORS as err:
             raise Unavailable(f"The task broker is unreachable ({type(err).__name__}); retry shortly.",
@@ -152,6 +162,14 @@ class TaskGateway:
                               details={"dependency": "broker"}) from err
         return task_id
 
+    def remember_part(self, own_id: str, task_id: str, index: int) -> None:
+        """``/tasks/<own_id>`` answers with entry ``index`` of coalesced task ``task_id``'s results (best effort,
+        as ``_remember``)."""
+        try:
+            self._redis().set(self._submitted_prefix + own_id, f"{PART}{task_id}:{index}", ex=SUBMITTED_TTL_S)
+        except _INFRA_ERRORS:
+            pass
+
     def status(self, task_id: str) -> dict[str, Any]:
         """State, progress and result (or error) of a task this API submitted. NotFound for unknown ids."""
         try:
@@ -159,6 +177,8 @@ class TaskGateway:
             if not kind:
                 raise NotFound(f"No task with id '{task_id}' was submitted here (or it expired).",
                                details={"taskId": task_id})
+            if isinstance(kind, str) and kind.startswith(PART):
+                return self._part_status(task_id, kind)
             result = self._local[task_id] if self.in_process else AsyncResult(task_id, app=self.celery)
             state = result.state
             info = result.info
@@ -176,6 +196,27 @@ class TaskGateway:
                              else {"code": "task_failed", "message": f"{type(info).__name__}: {info}"})
         elif isinstance(info, dict):
             body["progress"] = info
+        return body
+
+    def _part_status(self, own_id: str, kind: str) -> dict[str, Any]:
+        """One caller's part of a coalesced task: its own answer or error, never the other callers'."""
+        group_id, _, index = kind[len(PART):].rpartition(":")
+        result = AsyncResult(group_id, app=self.celery)
+        state, info = result.state, result.info
+        body: dict[str, Any] = {"taskId": own_id, "state": state, "ready": state in {"SUCCESS", "FAILURE", "REVOKED"}}
+        if state == "SUCCESS":
+            results = info.get("results") if isinstance(info, dict) else None
+            mine = results[int(index)] if isinstance(results, list) and int(index) < len(results) else None
+            if isinstance(mine, dict) and isinstance(mine.get("error"), dict):
+                body.update(state="FAILURE", error=mine["error"])
+            else:
+                body["result"] = mine
+        elif state == "FAILURE":
+            body["error"] = (info.wire if isinstance(info, RemoteError)
+                             else {"code": "task_failed", "message": f"{type(info).__name__}: {info}"})
+        if body["ready"]:
+            self._expire_read_result(group_id)
+            self._redis().expire(self._submitted_prefix + own_id, self.read_result_ttl_s)
         return body
 
     def _publish_options(self, args: list[Any]) -> dict[str, Any]:
@@ -211,6 +252,16 @@ class TaskGateway:
             pipe.execute()
         except _INFRA_ERRORS:  # the result still expires with result_expires (GEULPI_JOB_RESULT_TTL)
             pass
+
+    def _expire_later(self, task_id: str) -> None:
+        """``_expire_read_result`` for a sync call, which does not wait for it: a background thread sends the
+        expiries of many calls in one pipeline (issue 13: it was a round trip per call). Best effort as before."""
+        key, ttl = self.celery.backend.get_key_for_task(task_id), self.read_result_ttl_s
+        self._expiries.submit("read result expiry", lambda pipe: pipe.expire(key, ttl))
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until the queued expiries were sent (tests; process exit)."""
+        return self._expiries.flush(timeout)
 
     def _redis(self) -> Any:
         return self.celery.backend.client

@@ -8,6 +8,7 @@ import redis
 from flask import Flask, g, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from api.coalescer import ARRIVAL
 from api.gateway import TaskGateway
 from api.queries import AsyncQuery
 from api.state import api_state
@@ -15,6 +16,7 @@ from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.json_documents import parse_json_document
 from geulpi_tasks.observability.tracing import tracer
 from geulpi_tasks.settings import Settings
+from workers.task_names import CLASSIFY_EVENT
 
 _UNREAD = object()
 
@@ -101,3 +103,15 @@ def dispatch(task_name: str, args: list[Any], query: AsyncQuery, *, users: Itera
     # The span covers the publish, the time in the queue and on the worker, and reading the result back.
     with tracer().start_as_current_span(f"await {task_name}"):
         return gateway().run(task_name, args, timeout=settings().sync_timeout_s, users=named)
+
+
+def dispatch_single_classification(wire: dict[str, Any], options: dict[str, Any] | None, query: AsyncQuery, *,
+                                   user: str | None) -> Any:
+    """``dispatch`` of one classification; a plain sync one may share its task message with concurrent ones
+    (api/coalescer.py), answered exactly as alone."""
+    coalescer = api_state().coalescer
+    if coalescer is None or options is not None or wants_async(query):
+        return dispatch(CLASSIFY_EVENT, [wire] if options is None else [wire, options], query, users=[user])
+    with tracer().start_as_current_span(f"await {CLASSIFY_EVENT}"):
+        return coalescer.classify(wire, users=[user] if user is not None else [], timeout=settings().sync_timeout_s,
+                                  arrival=request.environ.get(ARRIVAL))

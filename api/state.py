@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask_limiter import Limiter
 
 from api.auth import AuthPolicy
+from api.coalescer import Coalescer
 from api.gateway import TaskGateway
 from geulpi_tasks.errors import Unavailable
 from geulpi_tasks.settings import Settings
@@ -24,6 +25,7 @@ class ApiState:
     settings: Settings
     celery: Celery
     gateway: TaskGateway
+    coalescer: Coalescer | None = None
     auth: AuthPolicy | None = None
     limiter: Limiter | None = None
     _redis: redis.Redis | None = field(default=None, repr=False)

@@ -8,12 +8,14 @@ Beat, Flower) on a throwaway Redis with AOF, plus two yardsticks on the same Red
 (b) POST /v2/classify-event end to end over HTTP (gunicorn → Redis → inference worker → back);
 (c) naive baseline: a Flask view calling the scikit-learn model's predict_proba in-process, over HTTP with the
     same gunicorn settings;
-(d) batch throughput of POST /v2/classify-events with 1000 events.
+(d) batch throughput of POST /v2/classify-events with 1000 events (again before each saturation round, per
+    ``--inference-variants`` worker, e.g. to compare ``-P prefork`` with the threads pool in one run).
 Also the model alone: one event through the served (ONNX) path and through scikit-learn.
 
 Sequential rows are interleaved (one call of each kind per round). The saturation section then runs 1, 8 and 32
 closed-loop keep-alive clients for ``--sat-seconds`` against (a) and (b), alternating a and b per client count,
-``--sat-rounds`` times, and prints req/s, p50, p99, errors, CPU ms per request of every process, and the ratios.
+``--sat-rounds`` times, and prints req/s, p50, p99, errors, CPU ms per request of every process, the ratios, and
+how many single classifications shared a task message (api/coalescer.py).
 ``--lost-seconds`` (60 for the issue's check) runs 32 clients during an A/B experiment and checks that every
 answered request is in ml_predictions_total, the prediction log and the experiment's exposure counts.
 
@@ -51,7 +53,7 @@ from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_
 from geulpi_tasks.training.bootstrap import ensure_production_model  # noqa: E402
 from workers.celery_app import create_celery  # noqa: E402
 from workers.launcher import process_table  # noqa: E402
-from workers.task_names import CLASSIFY_EVENT, INFERENCE_PING  # noqa: E402
+from workers.task_names import CLASSIFY_COALESCED, CLASSIFY_EVENT, INFERENCE_PING  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -313,19 +315,27 @@ def main() -> None:
         clients_list = [int(x) for x in args.sat_clients.split(",") if x]
         table_rows: list[tuple[int, int, LoadResult, LoadResult, dict[str, float], dict[str, float], str]] = []
         variants = [v.split("=", 1) for v in args.inference_variants.split(";") if v.strip()] or [["", ""]]
+        batch_rates: list[tuple[int, str, float]] = []
+        sharing: dict[tuple[int, int, str], dict[str, float]] = {}
         for rnd in range(args.sat_rounds):
             for variant, extra in variants:
                 if variant:
                     restart_inference(procs, commands["inference"] + shlex.split(extra), env, logs, api)
                     server_pids["inference"] = procs["inference"].pid
                     print(f"  variant {variant}: inference worker {' '.join(shlex.split(extra))}", flush=True)
+                batch_rates.append((rnd, variant or "default", batch_throughput(api_port, events[:1000])))
+                print(f"  {variant or 'default'} round {rnd}: batch {batch_rates[-1][2]:.0f} events/s "
+                      f"({load_line()})", flush=True)
                 for clients in clients_list:
                     empty: tuple[LoadResult, dict[str, float]] = (LoadResult(clients, args.sat_seconds), {})
                     ra, ca = (run_load("celery", bare_target, clients, args.sat_seconds, server_pids)
                               if "a" in args.sat_kinds else empty)
+                    shares_before = task_shares(api)
                     rb, cb = (run_load("http", http_target, clients, args.sat_seconds, server_pids,
                                        args.profile_dir, f"{variant or 'r'}{rnd}-c{clients}")
                               if "b" in args.sat_kinds else empty)
+                    sharing[(rnd, clients, variant)] = {k: v - shares_before.get(k, 0.0)
+                                                        for k, v in task_shares(api).items()}
                     table_rows.append((rnd, clients, ra, rb, ca, cb, variant))
                     print(f"  {variant} round {rnd} clients {clients:2d}: a {ra.rps:6.1f} req/s p50 "
                           f"{ra.pct(50):7.2f}  b {rb.rps:6.1f} req/s p50 {rb.pct(50):7.2f}  ({load_line()})",
@@ -339,6 +349,15 @@ def main() -> None:
             print(f"{variant:>8s} {rnd:5d} {clients:7d} | {ra.rps:8.1f} {ra.pct(50):7.2f} {ra.pct(99):7.2f} "
                   f"{ra.error_count:5d} | {rb.rps:8.1f} {rb.pct(50):7.2f} {rb.pct(99):7.2f} {rb.error_count:5d} | "
                   f"{rb.rps / max(ra.rps, 1e-9):7.2f} {rb.pct(50) / ra.pct(50):7.2f} {rb.pct(99) / rb.pct(50):9.2f}")
+        print("\nb: single classifications per task message (api/coalescer.py; from the workers' task metrics)")
+        for (rnd, clients, variant), d in sharing.items():
+            alone, groups, grouped = d.get("alone", 0.0), d.get("groups", 0.0), d.get("grouped", 0.0)
+            messages = alone + groups
+            print(f"{variant:>8s} {rnd:5d} {clients:7d}   {(alone + grouped) / max(messages, 1):5.2f} events/message "
+                  f"({alone:.0f} alone, {groups:.0f} coalesced messages of {grouped / max(groups, 1):.2f} on average)")
+        print("\nbatch: POST /v2/classify-events with 1000 events, p50 of 10 (after 2 warm-up), per inference variant")
+        for rnd, variant, rate in batch_rates:
+            print(f"{variant:>8s} {rnd:5d}   {rate:8.0f} events/s   (target >= 20000)")
         roles = [*server_pids, "clients"]
         print("\nCPU ms per answered request, per process tree (a: bare worker + redis + clients matter)")
         print(f"{'variant':>8s} {'round':>5s} {'clients':>7s} {'kind':>4s} " + " ".join(f"{r[:9]:>9s}" for r in roles)
@@ -369,6 +388,22 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, 9)
         stop_redis_server(redis_proc)
+
+
+def batch_throughput(port: int, batch: list[dict[str, Any]], n: int = 10) -> float:
+    """Events/s of POST /v2/classify-events with ``batch``, end to end over HTTP (p50 of ``n`` calls)."""
+    client = JsonClient(port)
+    times = timed(lambda: client.post("/v2/classify-events", {"events": batch}), n, warmup=2)
+    return len(batch) / (pct(times, 50) / 1000.0)
+
+
+def task_shares(api: str) -> dict[str, float]:
+    """Classify task runs and events so far, from the workers' metrics: alone (classify_event), coalesced messages
+    (classify_coalesced) and the events they carried."""
+    text = requests.get(api + "/monitoring/metrics", timeout=30).text
+    return {"alone": metric_sum(text, "geulpi_task_runs_total", task_name=CLASSIFY_EVENT),
+            "groups": metric_sum(text, "geulpi_task_runs_total", task_name=CLASSIFY_COALESCED),
+            "grouped": metric_sum(text, "geulpi_task_items_total", task_name=CLASSIFY_COALESCED)}
 
 
 def restart_inference(procs: dict[str, subprocess.Popen[bytes]], argv: list[str], env: dict[str, str], logs: Path,

@@ -104,6 +104,11 @@ class Settings:
     # Monitoring: share of single-event classifications whose Celery task events reach Flower (sampled by task id;
     # failures always). Every event of other tasks is sent. 1 = all, as Celery does; each costs ~4 Redis PUBLISHes.
     inference_events_share: Annotated[float, Env("GEULPI_INFERENCE_EVENTS_SHARE", '0.01', 'Share of single classifications whose task events Flower sees (failures: all).'), Field(ge=0, le=1)] = 0.01
+    # Serving (issue 13): concurrent single classifications in one API process share one task message
+    # (api/coalescer.py). The first call waits while others are already on their way, at most this long.
+    coalesce_window_ms: Annotated[float, Env("GEULPI_COALESCE_WINDOW_MS", '5', 'Most ms a single classification waits for concurrent ones on their way to share its task (0: never).'), Field(ge=0, le=100)] = 5.0
+    coalesce_in_flight: Annotated[int, Env("GEULPI_COALESCE_IN_FLIGHT", '1', 'Coalesced classification messages in flight per API process; later calls gather behind them.'), Field(ge=1, le=1000)] = 1
+    coalesce_max: Annotated[int, Env("GEULPI_COALESCE_MAX", '16', 'Most single classifications sharing one task message (1: none).'), Field(ge=1, le=1000)] = 16
     # Monitoring: prometheus-client multiprocess directory shared by every process (default <data_dir>/prometheus).
     metrics_dir: Annotated[str | None, Env("PROMETHEUS_MULTIPROC_DIR", './.data/prometheus', 'prometheus-client multiprocess directory shared by all processes.')] = None
     # Monitoring: predictions kept in the capped Redis stream that drift, alerts and the dashboard read.

@@ -15,7 +15,7 @@ from celery import signals
 from geulpi_tasks.feedback import remember_classified
 from workers.celery_app import app, settings_of
 from workers.side_writes import side_writer
-from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
+from workers.task_names import CLASSIFY_COALESCED, CLASSIFY_EVENT, CLASSIFY_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,10 @@ def _classified_items(name: str, args: list[Any], result: dict[str, Any], task_i
                       ) -> list[tuple[dict[str, Any], dict[str, Any], str | None]]:
     if name == CLASSIFY_EVENT and args and isinstance(args[0], dict):
         return [(args[0], result, result.get("requestId") or task_id)]
+    if name == CLASSIFY_COALESCED and args and isinstance(args[0], list):
+        answers = result.get("results") or []
+        return [(event, answer, answer["requestId"]) for event, answer in zip(args[0], answers)
+                if isinstance(event, dict) and isinstance(answer, dict) and "requestId" in answer]
     if name == CLASSIFY_EVENTS and args and isinstance(args[0], list):
         answers = result.get("results") or []
         return [(event, {**answer, "modelName": result.get("modelName")}, answer.get("requestId") or f"{task_id}:{i}")
@@ -34,7 +38,7 @@ def _classified_items(name: str, args: list[Any], result: dict[str, Any], task_i
 
 def _remember(sender: Any = None, result: Any = None, **_: Any) -> None:
     name = getattr(sender, "name", None)
-    if name not in (CLASSIFY_EVENT, CLASSIFY_EVENTS) or not isinstance(result, dict):
+    if name not in (CLASSIFY_EVENT, CLASSIFY_EVENTS, CLASSIFY_COALESCED) or not isinstance(result, dict):
         return
     items = _classified_items(name, list(sender.request.args or []), result, sender.request.id)
     if not items:

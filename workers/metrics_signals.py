@@ -4,7 +4,8 @@
   thread that ran it, wall seconds and events handled, per task name and model version (monitoring/cost.py);
 - the classify tasks, on success: ``ml_predictions_total``, model time per event and the prediction log entry
   (feature summary, class, confidence, latency, version);
-- the classify tasks, on failure: ``status="error"`` predictions and log entries.
+- the classify tasks, on failure: ``status="error"`` predictions and log entries (a coalesced task's failed events
+  too: they are answered with an error while the task itself succeeds).
 
 ``task_success`` runs after the result was stored, so callers never wait for this bookkeeping, and its Redis writes
 go through the process's side writer (workers/side_writes.py), pipelined with other tasks' writes.
@@ -29,11 +30,11 @@ from geulpi_tasks.monitoring.prediction_log import (
 )
 from workers.celery_app import app, settings_of
 from workers.side_writes import flush_side_writes, side_writer
-from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
+from workers.task_names import CLASSIFY_COALESCED, CLASSIFY_EVENT, CLASSIFY_EVENTS
 
 log = logging.getLogger(__name__)
 
-_CLASSIFY = (CLASSIFY_EVENT, CLASSIFY_EVENTS)
+_CLASSIFY = (CLASSIFY_EVENT, CLASSIFY_EVENTS, CLASSIFY_COALESCED)
 _started: dict[str, tuple[float, float]] = {}  # task id → (wall clock, this thread's CPU clock) at start
 _cpu_meter: ProcessCpuMeter | None = None
 
@@ -92,6 +93,14 @@ def _summary(event: Any) -> dict[str, Any] | None:
 
 def _prediction_records(name: str, args: list[Any], result: dict[str, Any]) -> list[PredictionRecord]:
     now = time.time()
+    if name == CLASSIFY_COALESCED:
+        items = result.get("results") or []
+        events = args[0] if args and isinstance(args[0], list) else [{}] * len(items)
+        return [PredictionRecord(model_version="unknown", status=STATUS_ERROR) if "error" in item else
+                PredictionRecord(model_version=str(item.get("modelVersion", "unknown")), status=STATUS_SUCCESS,
+                                 latency_ms=item.get("latencyMs"), predicted_class=item.get("eventType"),
+                                 confidence=item.get("confidence"), features=_summary(event), ts=now)
+                for event, item in zip(events, items)]
     if name == CLASSIFY_EVENT:
         pairs = [(args[0] if args else {}, result)]
         per_event_ms = result.get("latencyMs")
@@ -116,7 +125,7 @@ def _on_success(sender: Any = None, result: Any = None, **_: Any) -> None:
     records = _prediction_records(sender.name, args, result)
     tools = instruments()
     for record in records:
-        tools.predictions.labels(model_name, record.model_version, STATUS_SUCCESS).inc()
+        tools.predictions.labels(model_name, record.model_version, record.status).inc()
         if record.latency_ms is not None:
             tools.prediction_duration.labels(model_name, "model").observe(record.latency_ms / 1000.0)
     if settings.disable_redis:

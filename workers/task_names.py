@@ -3,6 +3,8 @@
 INFERENCE_PING = "geulpi.inference.ping"
 CLASSIFY_EVENT = "geulpi.inference.classify_event"
 CLASSIFY_EVENTS = "geulpi.inference.classify_events"
+# Single classifications the API coalesced into one message (api/coalescer.py); answered one by one.
+CLASSIFY_COALESCED = "geulpi.inference.classify_coalesced"
 ANALYZE_BALANCE = "geulpi.inference.analyze_balance"
 OPTIMIZE_SCHEDULE = "geulpi.inference.optimize_schedule"
 DETECT_PATTERNS = "geulpi.inference.detect_patterns"

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from api.http import dispatch, json_body, settings
+from api.http import dispatch, dispatch_single_classification, json_body, settings
 from api.operations import ACCEPTED, Answer, operation
 from api.queries import ClassifyQuery
 from geulpi_tasks.schemas import (
@@ -20,21 +20,23 @@ from geulpi_tasks.schemas import (
     parse_event,
     parse_events,
 )
-from workers.task_names import CLASSIFY_EVENT, CLASSIFY_EVENTS
+from workers.task_names import CLASSIFY_EVENTS
 
 bp = Blueprint("classify", __name__)
+SINGLE_CLASSIFICATION_PATHS = ("/v2/classify-event", "/classify-event")
 
 _ERRORS = (413, 422, 503, 504)
 
 
-@bp.post("/v2/classify-event")
-@bp.post("/classify-event")
+@bp.post(SINGLE_CLASSIFICATION_PATHS[0])
+@bp.post(SINGLE_CLASSIFICATION_PATHS[1])
 @operation("classifyEvent", "Classify one calendar event on the inference queue", body=Event, query=ClassifyQuery,
            answers={200: Answer("Classification", Classification), 202: ACCEPTED}, errors=_ERRORS,
            also_at={"/classify-event": ("classifyEventV1", "Same as /v2/classify-event (the original path)")})
 def classify_event(query: ClassifyQuery) -> Any:
     event = parse_event(json_body())
-    return dispatch(CLASSIFY_EVENT, _args(event_to_wire(event), query), query, users=[event.user_id])
+    return dispatch_single_classification(event_to_wire(event), classify_options(explain=query.explain), query,
+                                          user=event.user_id)
 
 
 @bp.post("/v2/classify-events")

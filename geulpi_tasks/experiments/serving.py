@@ -22,6 +22,7 @@ from geulpi_tasks.experiments.store import (
     find_running_experiment,
     record_batch_exposures,
     record_exposure,
+    record_exposures,
 )
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,16 @@ class ExperimentRouter:
         except REDIS_OUTAGE_ERRORS as err:
             log.warning("could not record %d exposures of %s/%s: %s", successes + failures, arm.experiment_id,
                         arm.variant, err)
+
+    def record_many(self, arm: Arm, *, latencies_ms: list[float], failures: int = 0) -> None:
+        """Count several requests served by ``arm`` (one latency per success) in one round trip; a Redis outage
+        loses these counts, logged, never the answers."""
+        try:
+            record_exposures(self.client, self.prefix, arm.experiment_id, arm.variant, latencies_ms=latencies_ms,
+                             failures=failures, latency_samples=self.latency_samples)
+        except REDIS_OUTAGE_ERRORS as err:
+            log.warning("could not record %d exposures of %s/%s: %s", len(latencies_ms) + failures,
+                        arm.experiment_id, arm.variant, err)
 
     def record(self, arm: Arm, *, success: bool, latency_ms: float | None) -> None:
         """Count one request served by ``arm``; a Redis outage loses this one count, logged, never the answer."""

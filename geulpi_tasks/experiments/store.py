@@ -215,6 +215,25 @@ def record_batch_exposures(client: redis.Redis, prefix: str, experiment_id: str,
     pipe.execute()
 
 
+def record_exposures(client: redis.Redis, prefix: str, experiment_id: str, variant: str, *,
+                     latencies_ms: list[float], failures: int, latency_samples: int) -> None:
+    """Count requests served by a variant in one round trip, as ``record_exposure`` once per request would: one
+    success and one latency per entry of ``latencies_ms``, plus ``failures``. Raises redis errors to the caller."""
+    counts = experiment_key(prefix, "counts", experiment_id, variant)
+    pipe = client.pipeline(transaction=False)
+    pipe.hincrby(counts, "exposures", len(latencies_ms) + failures)
+    if latencies_ms:
+        latencies = experiment_key(prefix, "latency", experiment_id, variant)
+        pipe.hincrby(counts, "successes", len(latencies_ms))
+        pipe.hincrbyfloat(counts, "latency_sum_ms", float(sum(latencies_ms)))
+        pipe.hincrby(counts, "latency_count", len(latencies_ms))
+        pipe.lpush(latencies, *[f"{ms:.4f}" for ms in latencies_ms])
+        pipe.ltrim(latencies, 0, latency_samples - 1)
+    if failures:
+        pipe.hincrby(counts, "failures", failures)
+    pipe.execute()
+
+
 @redis_errors
 def record_feedback_outcome(client: redis.Redis, prefix: str, experiment_id: str, variant: str,
                             correct: bool) -> None:

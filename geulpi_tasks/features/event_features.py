@@ -78,8 +78,11 @@ class MarkerSet:
         self._latin = (re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, latin)) + r")(?![a-z0-9])")
                        if latin else None)
         self._other = tuple(m for m in self.markers if not m.isascii())
+        # One search for every Hangul/emoji substring; ASCII text cannot hold any of them (issue 13: this was the
+        # largest part of a batch's tags and priority rules).
+        self._other_re = re.compile("|".join(map(re.escape, self._other))) if self._other else None
 
     def any_in(self, normalized: str) -> bool:
         if self._latin is not None and self._latin.search(normalized):
             return True
-        return any(m in normalized for m in self._other)
+        return self._other_re is not None and not normalized.isascii() and self._other_re.search(normalized) is not None

@@ -6,14 +6,18 @@ that served them, batches keep input order) can be tested without a worker.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Sequence
 
+from geulpi_tasks.errors import GeulpiError
 from geulpi_tasks.experiments.serving import Arm, ExperimentRouter
 from geulpi_tasks.inference.classification import classify_events
 from geulpi_tasks.inference.model_provider import ModelProvider
 from geulpi_tasks.models.runtime import ServedClassifier
 from geulpi_tasks.schemas import EventInput
+
+log = logging.getLogger(__name__)
 
 
 class RoutedClassifier:
@@ -81,3 +85,58 @@ class RoutedClassifier:
             for i, answer in zip(indices, answers):
                 results[i] = answer if arm is None else {**answer, **arm.to_wire()}
         return results, production
+
+    def classify_many(self, events: Sequence[EventInput]) -> list[dict[str, Any] | Exception]:
+        """Independent single classifications answered together (the API coalesces concurrent calls): each as
+        ``classify_one`` would answer it — its own sticky variant, its exposure counted with a latency — but one
+        vectorised pass per variant. ``latencyMs`` is that pass's model time divided by its events. If a pass
+        fails, its events are answered one by one, so only the ones that fail alone get their exception (in
+        their place in the list); the others are answered."""
+        arms = [self.arm_for(e) for e in events]
+        groups: dict[Arm | None, list[int]] = {}
+        for i, arm in enumerate(arms):
+            groups.setdefault(arm, []).append(i)
+        out: list[dict[str, Any] | Exception] = [RuntimeError("not classified")] * len(events)
+        for arm, indices in groups.items():
+            latencies: list[float] = []
+            failures = 0
+            for part in self._passes(arm, [events[i] for i in indices], indices):
+                for i, answer in part:
+                    out[i] = answer
+                    if isinstance(answer, Exception):
+                        failures += 1
+                        continue
+                    latencies.append(answer["latencyMs"])
+                    if arm is not None:
+                        answer.update(arm.to_wire())
+            if arm is not None and self.router is not None:
+                self.router.record_many(arm, latencies_ms=latencies, failures=failures)
+        return out
+
+    def _passes(self, arm: Arm | None, events: list[EventInput], indices: list[int]
+                ) -> list[list[tuple[int, dict[str, Any] | Exception]]]:
+        """One vectorised pass over ``events``, or, when it fails, one pass per event."""
+        try:
+            return [self._timed_pass(arm, events, indices)]
+        except Exception:  # noqa: BLE001 - isolate the event that fails: each alone below
+            if len(events) == 1:
+                return [self._one_alone(arm, events[0], indices[0])]
+        return [self._one_alone(arm, event, i) for event, i in zip(events, indices)]
+
+    def _timed_pass(self, arm: Arm | None, events: list[EventInput], indices: list[int]
+                    ) -> list[tuple[int, dict[str, Any] | Exception]]:
+        started = time.perf_counter()
+        answers = classify_events(self._model(arm), events, review_threshold=self.review_threshold)
+        per_event = round((time.perf_counter() - started) * 1000.0 / len(events), 3)
+        for answer in answers:
+            answer["latencyMs"] = per_event
+        return list(zip(indices, answers))
+
+    def _one_alone(self, arm: Arm | None, event: EventInput, index: int
+                   ) -> list[tuple[int, dict[str, Any] | Exception]]:
+        try:
+            return self._timed_pass(arm, [event], [index])
+        except Exception as err:  # noqa: BLE001 - this event's own failure, answered to its caller only
+            if not isinstance(err, GeulpiError):
+                log.exception("classifying one coalesced event failed")
+            return [(index, err)]

@@ -9,12 +9,15 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 from scipy import stats
 
 from api import create_app
+from api.coalescer import Coalescer
+from api.state import api_state
 from geulpi_tasks.experiments.lifecycle import AnalysisConfig, stop_expired_experiments
 from geulpi_tasks.experiments.store import find_experiment, record_exposure, record_feedback_outcome
 from geulpi_tasks.registry.store import (
@@ -140,6 +143,18 @@ def test_traffic_is_sticky_split_counted_stopped_and_survives_a_redis_restart(ab
     assert batch_variants == [next(iter(seen[f"user-{i}"])) for i in range(10)]
     in_batch = Counter(v for v, _ in batch_variants)
 
+    # Concurrent single calls the API coalesced into one task: each keeps its own sticky variant and is counted as
+    # one exposure with its own latency, exactly as alone.
+    app = client.application
+    coalescer = Coalescer(api_state(app).gateway, window_s=60.0, max_size=10)
+    arrivals = [coalescer.arrive() for _ in range(10)]  # all on their way: the group closes when all 10 joined
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        coalesced = list(pool.map(lambda i: coalescer.classify(_event(f"user-{i}"), users=[f"user-{i}"], timeout=30,
+                                                               arrival=arrivals[i]), range(10)))
+    assert [(a["variant"], a["modelVersion"]) for a in coalesced] == [next(iter(seen[f"user-{i}"])) for i in range(10)]
+    assert all(a["experimentId"] == experiment_id and a["latencyMs"] > 0 for a in coalesced)
+    in_batch += Counter(a["variant"] for a in coalesced)
+
     # Accuracy from feedback: the hook the feedback path calls.
     r = redis.Redis.from_url(settings.redis_url)
     for k in range(25):
@@ -148,7 +163,7 @@ def test_traffic_is_sticky_split_counted_stopped_and_survives_a_redis_restart(ab
 
     results = client.get(f"/experiments/{experiment_id}/results").json
     variants = results["variants"]
-    total = 2 * USERS + 30 + 10
+    total = 2 * USERS + 30 + 10 + 10
     assert variants["control"]["exposures"] + variants["treatment"]["exposures"] == total
     assert variants["control"]["exposures"] == 2 * per_variant["control"] + anonymous["control"] + in_batch["control"]
     for name in ("control", "treatment"):
