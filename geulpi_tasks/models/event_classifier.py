@@ -182,6 +182,9 @@ class RecipeParams:
     # Extra (realistic/feedback) rows count this many times more in stage 2 than in the text stage: stage 2 learns
     # how far to trust the text model, and that is best learned on rows like the ones it will serve.
     stage2_extra_boost: float = 1.0
+    # Label smoothing for generated rows only: each also appears once with a random other class at this weight, so
+    # the generator's clean templates cannot alone make a word near-certain evidence (0 = off).
+    generated_smoothing: float = 0.0
 
 
 def vague_training_rows(n: int, seed: int, weight: float) -> tuple[list[EventInput], np.ndarray, np.ndarray]:
@@ -223,6 +226,13 @@ def train_event_classifier(train_rows: Sequence[dict[str, Any]], val_rows: Seque
     events = fit_events + vague_events
     y_train = np.r_[y_fit, y_vague].astype(np.int64)
     w_train = np.r_[w_fit, w_vague]
+    if recipe.generated_smoothing > 0:
+        rng = np.random.default_rng(seed)
+        n_gen = len(train_rows)
+        other = (y_fit[:n_gen] + rng.integers(1, len(CATEGORIES), n_gen)) % len(CATEGORIES)
+        events = events + fit_events[:n_gen]
+        y_train = np.r_[y_train, other].astype(np.int64)
+        w_train = np.r_[w_train, np.full(n_gen, recipe.generated_smoothing)]
     cal_rows = list(calibration_rows) if calibration_rows else list(val_rows)
     cal_events, y_cal = labelled_to_inputs(cal_rows)
     test_events, y_test = labelled_to_inputs(test_rows)
