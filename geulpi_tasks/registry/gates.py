@@ -92,16 +92,27 @@ def _as_float(version: str) -> float | None:
         return None
 
 
-def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict[str, Any],
-                       gates: PromotionGates) -> dict[str, Any]:
-    """Move ``version`` to Staging; then to Production when ``metrics`` (held-out) pass ``gates`` and its accuracy
-    is not worse than the current production version's logged accuracy.
+@dataclass(frozen=True)
+class GateVerdict:
+    """What the promotion gates say about a version now: ``reasons`` it may not replace production (empty when it
+    may), and the production version and accuracy it was compared with."""
 
-    Returns ``{"stage", "promoted", "reasons", "production_version", "archived"}``: ``reasons`` says why it was or
-    was not promoted. Raises NotFound for an unknown version, Unavailable when the registry does not answer.
-    """
+    reasons: list[str]
+    production_version: str | None
+    production_accuracy: float | None
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+
+def evaluate_gates(tracking_uri: str, name: str, version: str, metrics: Mapping[str, Any],
+                   gates: PromotionGates) -> GateVerdict:
+    """The gates of a promotion to Production, without moving anything: ``metrics`` (held-out) against the gate
+    thresholds, then against the current production version (its figures measured on the same rows when
+    ``metrics`` carries them, else what it logged when trained), then held-out user corrections when at least
+    ``MIN_FEEDBACK_ROWS`` were measured. Raises Unavailable when the registry does not answer."""
     version = str(version)
-    promote_version(tracking_uri, name, version, Stage.STAGING.value)
     reasons = check_gates(metrics, gates)
     production = find_version_by_alias(tracking_uri, name)
     logged: Mapping[str, Any] = {}
@@ -123,17 +134,36 @@ def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict
                                         "accuracy on held-out user corrections")
         if worse:
             reasons.append(worse)
-    outcome: dict[str, Any] = {"stage": Stage.STAGING.value, "promoted": False, "reasons": reasons,
-                               "production_version": production.version if production else None, "archived": []}
-    if reasons:
-        return outcome
-    moved = promote_version(tracking_uri, name, version, Stage.PRODUCTION.value)
+    return GateVerdict(reasons, production.version if production else None, production_accuracy)
+
+
+def passed_reasons(metrics: Mapping[str, Any], gates: PromotionGates, verdict: GateVerdict) -> list[str]:
+    """Why a version that passed the gates passed, one line per gate."""
     passed = [f"{metric} {float(metrics[metric]):.4f} >= {float(getattr(gates, gate)):.3f}" for metric, gate in _GATED]
-    if production_accuracy is not None:
+    if verdict.production_accuracy is not None:
         passed.append(f"realistic accuracy {float(metrics[DECIDING]):.4f} is not worse than production version "
-                      f"{production.version if production else '?'} ({production_accuracy:.4f})")
+                      f"{verdict.production_version or '?'} ({verdict.production_accuracy:.4f})")
     else:
         passed.append("no production version to compare with")
-    outcome.update(stage=Stage.PRODUCTION.value, promoted=True, reasons=passed, production_version=version,
-                   archived=moved["archived"])
+    return passed
+
+
+def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict[str, Any],
+                       gates: PromotionGates) -> dict[str, Any]:
+    """Move ``version`` to Staging; then to Production when ``metrics`` (held-out) pass ``gates`` and its accuracy
+    is not worse than the current production version's logged accuracy (``evaluate_gates``).
+
+    Returns ``{"stage", "promoted", "reasons", "production_version", "archived"}``: ``reasons`` says why it was or
+    was not promoted. Raises NotFound for an unknown version, Unavailable when the registry does not answer.
+    """
+    version = str(version)
+    promote_version(tracking_uri, name, version, Stage.STAGING.value)
+    verdict = evaluate_gates(tracking_uri, name, version, metrics, gates)
+    outcome: dict[str, Any] = {"stage": Stage.STAGING.value, "promoted": False, "reasons": verdict.reasons,
+                               "production_version": verdict.production_version, "archived": []}
+    if verdict.reasons:
+        return outcome
+    moved = promote_version(tracking_uri, name, version, Stage.PRODUCTION.value)
+    outcome.update(stage=Stage.PRODUCTION.value, promoted=True, reasons=passed_reasons(metrics, gates, verdict),
+                   production_version=version, archived=moved["archived"])
     return outcome
