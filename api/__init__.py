@@ -15,6 +15,7 @@ from api.blueprints import feedback as feedback_blueprint
 from api.blueprints import models as models_blueprint
 from api.blueprints import monitoring as monitoring_blueprint
 from api.blueprints import privacy as privacy_blueprint
+from api.blueprints import shadow as shadow_blueprint
 from api.blueprints import training as training_blueprint
 from api.errors import register_error_handlers
 from api.gateway import TaskGateway
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
 
     for blueprint in (classify.bp, analyses.bp, tasks.bp, system.bp, docs.bp, models_blueprint.bp,
                       feedback_blueprint.bp, experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp,
-                      privacy_blueprint.bp):
+                      privacy_blueprint.bp, shadow_blueprint.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     register_telemetry(app, settings)

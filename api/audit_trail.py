@@ -23,6 +23,8 @@ ACTIONS = {
     "models.compare": "models.compare", "experiments.create_experiment": "experiments.create",
     "experiments.stop_experiment": "experiments.stop", "monitoring.create_rule": "alerts.rules.create",
     "monitoring.delete_rule": "alerts.rules.delete", "privacy.erase_user_data": "users.erase",
+    "shadow.start": "models.shadow.start", "shadow.stop": "models.shadow.stop",
+    "shadow.promote": "models.shadow.promote",
 }
 
 
@@ -49,6 +51,8 @@ def _target(endpoint: str, authorized: bool) -> str:
     if endpoint == "models.promote":
         return (f"{args.get('name', '?')}:{request.args.get('version', '?')[:20]}"
                 f"->{request.args.get('target_stage', '?')[:20]}")
+    if endpoint == "shadow.start":  # the version to shadow, read only from an authorized call's body
+        return f"{args.get('name', '?')}:shadow:{_body_field('version') if authorized else '?'}"
     if "name" in args:
         return str(args["name"])
     if "experiment_id" in args:

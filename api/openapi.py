@@ -142,6 +142,33 @@ _LIFECYCLE_PATHS: dict[str, Any] = {
                       "202": {"description": "Accepted; poll the Location",
                               **_json({"$ref": "#/components/schemas/Accepted"})},
                       **_errors(400, 404, 422, 503, 504)}}},
+    "/models/{name}/shadow": {
+        "post": {"summary": "Start a version scoring live traffic beside production, off the callers' path; its "
+                            "answers are never returned",
+                 "operationId": "startShadow", "parameters": [_MODEL_NAME_PARAM],
+                 "requestBody": {"required": True, **_json({"$ref": "#/components/schemas/ShadowRequest"})},
+                 "responses": {"201": {"description": "Shadowing", **_json({"$ref": "#/components/schemas/ShadowStarted"})},
+                               "200": {"description": "That version was already shadowing (created=false)",
+                                       **_json({"$ref": "#/components/schemas/ShadowStarted"})},
+                               **_errors(400, 404, 409, 413, 503)}},
+        "get": {"summary": "The model's most recent shadow: agreement per class, latency, confidence shift, both "
+                           "versions' accuracy on the same corrected events, and a recommendation under the "
+                           "promotion gates",
+                "operationId": "shadowSummary", "parameters": [_MODEL_NAME_PARAM],
+                "responses": {"200": {"description": "Summary", **_json({"$ref": "#/components/schemas/ShadowSummary"})},
+                              **_errors(400, 404, 503)}},
+        "delete": {"summary": "Stop the running shadow; answers its final summary",
+                   "operationId": "stopShadow", "parameters": [_MODEL_NAME_PARAM],
+                   "responses": {"200": {"description": "Stopped; final summary",
+                                         **_json({"$ref": "#/components/schemas/ShadowSummary"})},
+                                 **_errors(400, 404, 503)}}},
+    "/models/{name}/shadow/promote": {"post": {
+        "summary": "Promote the running shadow's version through the promotion gates (Staging, then Production); "
+                   "409 promotion_refused with the gates' reasons",
+        "operationId": "promoteShadow", "parameters": [_MODEL_NAME_PARAM],
+        "responses": {"200": {"description": "Promoted; the shadow has ended",
+                              **_json({"$ref": "#/components/schemas/ShadowPromotion"})},
+                      **_errors(400, 404, 409, 503)}}},
     "/feedback": {"post": {
         "summary": "Store a user's correction of a classification (training data and online accuracy)",
         "operationId": "postFeedback",
