@@ -2,11 +2,13 @@
 are scored by the shadow version in a background thread of the inference process, and both answers are counted.
 
 The caller's path only pays a cached lookup of the running shadow and a queue append; the shadow model is loaded,
-run and its figures written off that path. Nothing of the shadow reaches the answer. Events stay in this process's
-memory until scored, and only their answers (class, confidence, latency) are written. Events answered by another
-version than the production version the shadow compares with (an A/B variant, a production that moved) are not
-shadowed. If the queue is full (the shadow cannot keep up), events are counted as ``dropped``, so every event the
-shadow saw is counted exactly once: scored, failed or dropped.
+run and its figures written off that path, in rounds (``ROUND_WINDOW_S``): one vectorised prediction and one Redis
+MULTI per round, with one single classification per round timed alone for the latency comparison. Nothing of the
+shadow reaches the answer. Events stay in this process's memory until scored, and only their answers (class,
+confidence, latency) are written. Events answered by another version than the production version the shadow
+compares with (an A/B variant, a production that moved) are not shadowed. If the queue is full (the shadow cannot
+keep up), events are counted as ``dropped``, so every event the shadow saw is counted exactly once: scored, failed
+or dropped.
 """
 
 from __future__ import annotations
@@ -24,15 +26,18 @@ import redis
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, GeulpiError, Unavailable
 from geulpi_tasks.inference.classification import classify_events
 from geulpi_tasks.inference.model_provider import ModelProvider
-from geulpi_tasks.schemas import EventInput, parse_event
+from geulpi_tasks.schemas import parse_event
 from geulpi_tasks.shadow.store import ShadowDeployment, ShadowScore, find_running, record_scores
 
 log = logging.getLogger(__name__)
 
 # Events waiting for the shadow per process; beyond this the shadow is behind and new events are dropped (counted).
 MAX_QUEUED_EVENTS = 20_000
-# Events scored and written per round (one MULTI).
+# Events scored and written per round (one vectorised prediction, one MULTI).
 MAX_PER_ROUND = 500
+# A round collects events this long after its first one: under traffic the shadow's CPU and Redis writes are paid
+# once per round, not once per event, so production's tasks rarely wait for it.
+ROUND_WINDOW_S = 0.25
 
 
 @dataclass
@@ -129,9 +134,10 @@ class ShadowScorer:
         while True:
             jobs = [self._queue.get()]
             events = len(jobs[0].items) or 1
+            closes = time.monotonic() + ROUND_WINDOW_S
             while events < MAX_PER_ROUND:
                 try:
-                    job = self._queue.get_nowait()
+                    job = self._queue.get(timeout=max(closes - time.monotonic(), 0.0))
                 except queue.Empty:
                     break
                 jobs.append(job)
@@ -148,29 +154,22 @@ class ShadowScorer:
     def _score_and_write(self, deployment: ShadowDeployment, jobs: list[ShadowJob]) -> int:
         """Score ``jobs`` with the shadow and write their figures; returns how many queue slots they held."""
         scores: list[ShadowScore] = []
-        failed = dropped = 0
+        failed = 0
         try:
             model = self.provider.get_version(deployment.version)
         except GeulpiError as err:
             log.warning("shadow version %s could not be loaded: %s", deployment.version, err.message)
             model = None
-        for job in jobs:
-            dropped += job.dropped
-            if not job.items:
-                continue
-            if model is None:
-                failed += len(job.items)
-                continue
+        dropped = sum(job.dropped for job in jobs)
+        scoring = [job for job in jobs if job.items]
+        if model is None:
+            failed = sum(len(job.items) for job in scoring)
+        elif scoring:
             try:
-                parsed = [parse_event(event) for event, _ in job.items]
-                started = time.perf_counter()
-                answers = classify_events(model, parsed, review_threshold=self.review_threshold)
-                elapsed_ms = (time.perf_counter() - started) * 1000.0
+                scores = self._score(model, scoring)
             except Exception:  # noqa: BLE001 - the shadow failing must never touch production; counted, logged
-                log.exception("shadow version %s failed on %d events", deployment.version, len(job.items))
-                failed += len(job.items)
-                continue
-            scores.extend(_scores(job, parsed, answers, elapsed_ms))
+                failed = sum(len(job.items) for job in scoring)
+                log.exception("shadow version %s failed on %d events", deployment.version, failed)
         slots = sum(len(job.items) or 1 for job in jobs)
         try:
             record_scores(self._redis(), self.key_prefix, deployment.shadow_id, scores, failed=failed,
@@ -181,23 +180,37 @@ class ShadowScorer:
         return slots
 
 
+    def _score(self, model: Any, jobs: list[ShadowJob]) -> list[ShadowScore]:
+        """One vectorised prediction for the round; the first single classification is also timed alone, beside
+        production's time for the same event (a sample: timing every event alone would cost what batching saves)."""
+        parsed = [parse_event(event) for job in jobs for event, _ in job.items]
+        answers = classify_events(model, parsed, review_threshold=self.review_threshold)
+        timed = next((i for i, (job, _) in enumerate(_flat(jobs)) if job.single), None)
+        elapsed_ms = None
+        if timed is not None:
+            started = time.perf_counter()
+            classify_events(model, [parsed[timed]], review_threshold=self.review_threshold)
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+        scores = []
+        for i, ((_, (_, production)), event, shadow) in enumerate(zip(_flat(jobs), parsed, answers)):
+            latency = production.get("latencyMs") if i == timed else None
+            scores.append(ShadowScore(
+                request_id=str(production["requestId"]) if production.get("requestId") else None,
+                user_id=event.user_id, production_class=str(production.get("eventType")),
+                production_confidence=float(production.get("confidence") or 0.0),
+                shadow_class=str(shadow["eventType"]), shadow_confidence=float(shadow["confidence"]),
+                production_latency_ms=float(latency) if isinstance(latency, (int, float)) else None,
+                shadow_latency_ms=elapsed_ms if isinstance(latency, (int, float)) else None))
+        return scores
+
+
+def _flat(jobs: list[ShadowJob]) -> list[tuple[ShadowJob, tuple[Mapping[str, Any], Mapping[str, Any]]]]:
+    return [(job, item) for job in jobs for item in job.items]
+
+
 def _by_deployment(jobs: list[ShadowJob]) -> dict[ShadowDeployment, list[ShadowJob]]:
     groups: dict[ShadowDeployment, list[ShadowJob]] = {}
     for job in jobs:
         groups.setdefault(job.deployment, []).append(job)
     return groups
 
-
-def _scores(job: ShadowJob, parsed: list[EventInput], answers: list[dict[str, Any]], elapsed_ms: float
-            ) -> list[ShadowScore]:
-    out = []
-    for (_, production), event, shadow in zip(job.items, parsed, answers):
-        production_latency = production.get("latencyMs") if job.single else None
-        out.append(ShadowScore(
-            request_id=str(production["requestId"]) if production.get("requestId") else None,
-            user_id=event.user_id, production_class=str(production.get("eventType")),
-            production_confidence=float(production.get("confidence") or 0.0), shadow_class=str(shadow["eventType"]),
-            shadow_confidence=float(shadow["confidence"]),
-            production_latency_ms=float(production_latency) if isinstance(production_latency, (int, float)) else None,
-            shadow_latency_ms=elapsed_ms if job.single else None))
-    return out

@@ -137,7 +137,8 @@ def test_shadow_scores_every_event_exactly_and_callers_never_see_it(shadow_env):
     assert sum(c["events"] for c in per_class.values()) == N
     assert sum(sum(c["shadowAnswers"].values()) for c in per_class.values()) == N
     assert sum(c["agreed"] for c in per_class.values()) == summary["agreement"]["agreed"]
-    assert summary["latencyMs"]["events"] == SINGLES and summary["latencyMs"]["shadow"]["p50"] > 0
+    # Latency is sampled: one single classification per scoring round is timed alone, beside production's time.
+    assert 1 <= summary["latencyMs"]["events"] <= SINGLES and summary["latencyMs"]["shadow"]["p50"] > 0
     # Each event's two answers: production's is the one the caller got; the shadow's mostly differs from it.
     disagreements = 0
     for answer in answers:
