@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from api import create_app
+from api.schema import ShadowPromotion, ShadowStarted, ShadowSummary
 from geulpi_tasks.data.generator import generate_events, split_events
 from geulpi_tasks.models.event_classifier import ForestParams, train_event_classifier
 from geulpi_tasks.models.runtime import save_bundle
@@ -110,6 +111,7 @@ def test_shadow_scores_every_event_exactly_and_callers_never_see_it(shadow_env):
     started = client.post("/models/event_classifier/shadow", json={"version": "2"})
     assert started.status_code == 201, started.json
     assert started.json["shadow"]["productionVersion"] == "1" and started.json["created"] is True
+    ShadowStarted.model_validate(started.json)  # the answer is the documented one
     again = client.post("/models/event_classifier/shadow", json={"version": 2})
     assert again.status_code == 200 and again.json["created"] is False
     assert again.json["shadow"]["shadowId"] == started.json["shadow"]["shadowId"]
@@ -132,6 +134,7 @@ def test_shadow_scores_every_event_exactly_and_callers_never_see_it(shadow_env):
     assert all(a["modelVersion"] == "1" and "shadow" not in repr(a).lower() for a in answers)
 
     summary = _wait_observed(client, N)
+    ShadowSummary.model_validate(summary)
     assert summary["events"] == {"observed": N, "scored": N, "failed": 0, "dropped": 0}
     per_class = summary["agreement"]["perClass"]
     assert sum(c["events"] for c in per_class.values()) == N
@@ -209,6 +212,7 @@ def test_a_shadow_that_passes_the_gates_is_promoted_and_ends(shadow_env):
     assert promoted.status_code == 200, promoted.json
     assert promoted.json["stage"] == "Production" and promoted.json["archived"] == ["1"]
     assert promoted.json["shadow"]["status"] == "promoted"
+    ShadowPromotion.model_validate(promoted.json)
     assert find_version_by_alias(settings.effective_tracking_uri, settings.model_name).version == "3"
     after = client.get("/models/event_classifier/shadow").json
     assert after["shadow"]["status"] == "promoted" and after["recommendation"]["action"] == "none"
