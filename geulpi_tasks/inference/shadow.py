@@ -93,11 +93,14 @@ class ShadowScorer:
         self._cached = (now, deployment)
         return deployment
 
-    def submit(self, items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], *, single: bool) -> int:
+    def submit(self, items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], *, single: bool,
+               received_at: float | None = None) -> int:
         """Queue one task's ``(event wire, production answer)`` pairs for the running shadow, if any; returns how
-        many were queued. Answers from another version than the one the shadow compares with are skipped."""
+        many were queued. A task that started (``received_at``, wall clock) before the shadow did is not shadowed,
+        so "every classification after the start" is exact; nor are answers from another version than the one the
+        shadow compares with."""
         deployment = self.running()
-        if deployment is None:
+        if deployment is None or (received_at is not None and received_at < deployment.started_at):
             return 0
         kept = [(event, answer) for event, answer in items
                 if str(answer.get("modelVersion")) == deployment.production_version]
