@@ -137,10 +137,11 @@ class ShadowScorer:
         while True:
             jobs = [self._queue.get()]
             events = len(jobs[0].items) or 1
-            closes = time.monotonic() + ROUND_WINDOW_S
+            # Sleep, not a timed get: a get would wake this thread (and take the GIL) on every queued task.
+            time.sleep(ROUND_WINDOW_S)
             while events < MAX_PER_ROUND:
                 try:
-                    job = self._queue.get(timeout=max(closes - time.monotonic(), 0.0))
+                    job = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 jobs.append(job)
