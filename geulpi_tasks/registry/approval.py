@@ -243,11 +243,11 @@ def _settle(client: Any, prefix: str, policy: ApprovalPolicy, request: ApprovalR
 
 def _evidence(client: Any, prefix: str, tracking_uri: str, name: str, version: str, gates: PromotionGates,
               assessment: GateAssessment | None, shadow_summary: ShadowSummary) -> dict[str, Any]:
-    client = client_for(tracking_uri)
-    mv = _mlflow_call(f"Version {version} of model '{name}'", client.get_model_version, name, version)
+    registry = client_for(tracking_uri)
+    mv = _mlflow_call(f"Version {version} of model '{name}'", registry.get_model_version, name, version)
     metrics: dict[str, Any] = {}
     if mv.run_id:
-        metrics = dict(_mlflow_call(f"Run {mv.run_id}", client.get_run, mv.run_id).data.metrics)
+        metrics = dict(_mlflow_call(f"Run {mv.run_id}", registry.get_run, mv.run_id).data.metrics)
     assessment = assessment or assess_candidate(tracking_uri, name, version, metrics, gates)
     production = find_version_by_alias(tracking_uri, name)
     return {"gates": assessment.to_dict(),

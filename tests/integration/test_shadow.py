@@ -34,7 +34,7 @@ from geulpi_tasks.registry.store import (
 from geulpi_tasks.schemas import CATEGORIES
 from geulpi_tasks.shadow.store import shadow_key
 from geulpi_tasks.shadow.summary import find_shadow_summary
-from tests.conftest import WorkerProcess, keyed_client, wait_task
+from tests.conftest import TEST_API_KEY, WorkerProcess, keyed_client, wait_task
 from workers.celery_app import create_celery
 
 SINGLES = 30
@@ -234,3 +234,37 @@ def test_bad_requests_name_the_field(shadow_env):
     production = find_version_by_alias(shadow_env[0].effective_tracking_uri, "event_classifier").version
     itself = client.post("/models/event_classifier/shadow", json={"version": production})
     assert itself.status_code == 409 and itself.json["error"]["code"] == "shadow_is_production"
+
+
+def test_with_approval_required_a_passing_shadow_waits_for_a_second_key(shadow_env):
+    settings, client, _ = shadow_env
+    second_key = f"second-key-{uuid.uuid4().hex}"
+    strict = create_app(settings.replace(require_approval=True, api_keys=f"{TEST_API_KEY},{second_key}"),
+                        celery=client.application.extensions["geulpi"].celery)
+    requester = keyed_client(strict)
+    approver = strict.test_client()
+    approver.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {second_key}"
+    production = find_version_by_alias(settings.effective_tracking_uri, settings.model_name).version
+    candidate = "1" if production != "1" else "3"  # the same bundle as production: the gates pass
+    deadline = time.monotonic() + 90
+    while requester.post("/v2/classify-event", json=_event(0)).json["modelVersion"] != production:
+        assert time.monotonic() < deadline, "the worker never served the current production version"
+        time.sleep(0.2)  # the worker picks up a new production version on its next registry check
+    assert requester.post("/models/event_classifier/shadow", json={"version": candidate}).status_code == 201
+    for i in range(5):
+        assert requester.post("/v2/classify-event", json=_event(i)).json["modelVersion"] == production
+    assert _wait_observed(requester, 5)["events"]["scored"] == 5
+
+    pending = requester.post("/models/event_classifier/shadow/promote")
+    assert pending.status_code == 202, pending.json
+    assert pending.json["state"] == "pending" and pending.headers["Location"].endswith(pending.json["approval_id"])
+    assert pending.json["evidence"]["shadow"]["shadow"]["version"] == candidate
+    assert pending.json["evidence"]["shadow"]["events"]["scored"] == 5
+    # Nothing moved: production still serves, and the shadow still runs.
+    assert find_version_by_alias(settings.effective_tracking_uri, settings.model_name).version == production
+    assert requester.get("/models/event_classifier/shadow").json["shadow"]["status"] == "running"
+    assert requester.post(f"{pending.headers['Location']}/approve").status_code == 403  # not one's own
+    approved = approver.post(f"{pending.headers['Location']}/approve")
+    assert approved.status_code == 200, approved.json
+    assert find_version_by_alias(settings.effective_tracking_uri, settings.model_name).version == candidate
+    assert requester.delete("/models/event_classifier/shadow").status_code == 200
