@@ -15,6 +15,7 @@ from api.blueprints import feedback as feedback_blueprint
 from api.blueprints import models as models_blueprint
 from api.blueprints import monitoring as monitoring_blueprint
 from api.blueprints import privacy as privacy_blueprint
+from api.blueprints import shadow as shadow_blueprint
 from api.blueprints import training as training_blueprint
 from api.blueprints.classify import SINGLE_CLASSIFICATION_PATHS
 from api.coalescer import Coalescer
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
     register_audit(app)
     blueprints = (classify.bp, analyses.bp, tasks.bp, system.bp, docs.bp, models_blueprint.bp, feedback_blueprint.bp,
                   experiments_blueprint.bp, monitoring_blueprint.bp, training_blueprint.bp, privacy_blueprint.bp,
-                  approvals.bp)
+                  approvals.bp, shadow_blueprint.bp)
     # After the API-key check, so a caller without a valid key gets 401 and costs no limit.
     limited = {bp.name: bp for bp in blueprints if bp.name in LIMITED_BLUEPRINTS}
     state.limiter = register_limits(app, settings, limited)

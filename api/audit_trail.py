@@ -24,6 +24,8 @@ ACTIONS = {
     "experiments.stop_experiment": "experiments.stop", "monitoring.create_rule": "alerts.rules.create",
     "monitoring.delete_rule": "alerts.rules.delete", "privacy.erase_user_data": "users.erase",
     "approvals.approve_request": "models.approvals.approve", "approvals.reject_request": "models.approvals.reject",
+    "shadow.start": "models.shadow.start", "shadow.stop": "models.shadow.stop",
+    "shadow.promote": "models.shadow.promote",
 }
 
 
@@ -45,6 +47,8 @@ def _target(endpoint: str, authorized: bool) -> str:
                 f"->{request.args.get('target_stage', '?')[:20]}")
     if "approval_id" in args:
         return f"{args.get('name', '?')}#{str(args['approval_id'])[:40]}"
+    if endpoint == "shadow.start":  # the version to shadow, read only from an authorized call's body
+        return f"{args.get('name', '?')}:shadow:{_body_field('version') if authorized else '?'}"
     if "name" in args:
         return str(args["name"])
     if "experiment_id" in args:

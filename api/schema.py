@@ -17,6 +17,7 @@ from geulpi_tasks.experiments.request import ExperimentRequest
 from geulpi_tasks.feedback import Feedback, FeedbackRequest
 from geulpi_tasks.monitoring.alerts import AlertRule
 from geulpi_tasks.schemas import CalendarEvent, Classification, ClassificationBatch, Event, EventBatch
+from geulpi_tasks.shadow.lifecycle import ShadowRequest
 from geulpi_tasks.training.request import TrainingRequestBody
 
 REF = "#/components/schemas/{model}"
@@ -360,16 +361,67 @@ class BurnoutResult(BaseModel):
     monitoringPlan: dict[str, Any] | None = None  # noqa: N815
 
 
+class ShadowDeployment(BaseModel):
+    """A version scoring live traffic beside the production version it is compared with."""
+
+    shadowId: str  # noqa: N815 - the wire's names
+    modelName: str  # noqa: N815
+    version: str
+    productionVersion: str  # noqa: N815
+    status: Literal["running", "stopped", "promoted"]
+    startedAt: float  # noqa: N815
+    endedAt: float | None = None  # noqa: N815
+    endReason: str | None = None  # noqa: N815
+
+
+class ShadowStarted(BaseModel):
+    """201 when the shadow started; 200 with ``created: false`` when that version was already shadowing."""
+
+    shadow: ShadowDeployment
+    created: bool
+
+
+class ShadowSummary(BaseModel):
+    """What the model's most recent shadow showed; counts are exact (every shadowed event is counted once)."""
+
+    shadow: ShadowDeployment
+    events: Annotated[dict[str, int], Field(
+        description="observed = scored + failed + dropped (dropped: the shadow could not keep up)")]
+    agreement: Annotated[dict[str, Any], Field(
+        description="rate, agreed, scored and perClass {production class: events, agreed, rate, shadowAnswers}")]
+    latencyMs: Annotated[dict[str, Any], Field(  # noqa: N815
+        description="Model time of single classifications, production and shadow: mean, p50, p95")]
+    confidence: Annotated[dict[str, Any], Field(
+        description="productionMean, shadowMean, shift (shadow - production), meanAbsoluteShift")]
+    feedback: Annotated[dict[str, Any], Field(
+        description="User corrections of shadowed events: both versions' accuracy on the same events")]
+    recommendation: Annotated[dict[str, Any], Field(
+        description="action promote | keep_production | none, decided by the promotion gates, with reasons")]
+
+
+class ShadowPromotion(BaseModel):
+    """The shadow's version promoted through the gates (Staging, then Production); the shadow has ended."""
+
+    model_name: str
+    version: str
+    promoted: bool
+    stage: str
+    reasons: list[str]
+    archived: list[str]
+    shadow: ShadowDeployment
+
+
 # Requests are documented as validated, answers as serialised.
 REQUESTS: tuple[type[BaseModel], ...] = (Event, CalendarEvent, EventBatch, FeedbackRequest, AlertRule,
                                          TrainingRequestBody, ExperimentRequest, BalanceRequestBody,
                                          PatternsRequestBody, BurnoutRequestBody, ScheduleRequestBody,
-                                         ApprovalDecisionBody)
+                                         ApprovalDecisionBody, ShadowRequest)
 ANSWERS: tuple[type[BaseModel], ...] = (Classification, ClassificationBatch, Feedback, Accepted, TrainingAccepted,
                                         TaskStatus, Health, Error, ModelVersion, ModelVersions, Promotion, Rollback,
                                         Comparison, AlertStatus, Dashboard, Experiment, ExperimentResults,
                                         CategorizedByModel, BalanceResult, ScheduleResult, PatternsResult,
-                                        BurnoutResult, PromotionApproval, PromotionApprovals)
+                                        BurnoutResult, PromotionApproval, PromotionApprovals, ShadowStarted,
+                                        ShadowSummary, ShadowPromotion)
 
 
 class _OpenApiSchema(GenerateJsonSchema):

@@ -35,6 +35,7 @@ from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, InvalidInput, NotFound, Una
 from geulpi_tasks.experiments.store import record_feedback_outcome as record_variant_outcome
 from geulpi_tasks.monitoring.accuracy import record_feedback_outcome
 from geulpi_tasks.schemas import CATEGORIES, Category, Event, Priority, event_to_wire, input_error
+from geulpi_tasks.shadow.store import record_feedback_outcome as record_shadow_outcome
 
 PRIORITIES: tuple[str, ...] = tuple(p.value for p in Priority)
 _EVENT_FIELDS = ("title", "startTime", "endTime", "description", "location", "attendees", "eventId", "userId")
@@ -58,7 +59,9 @@ def remember_classified(redis_client: Any, key_prefix: str,
                              "confidence": result.get("confidence"), "modelName": result.get("modelName"),
                              "modelVersion": result.get("modelVersion"),
                              # set while an A/B experiment served the answer: feedback then scores the variant
-                             "experimentId": result.get("experimentId"), "variant": result.get("variant")},
+                             "experimentId": result.get("experimentId"), "variant": result.get("variant"),
+                             # names the event's shadow record (geulpi_tasks/shadow) when feedback names the eventId
+                             "requestId": request_id},
                             ensure_ascii=False)
         keys = []
         if event_wire.get("eventId") is not None:
@@ -228,6 +231,10 @@ def _save(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any], defau
         if cached.get("experimentId") and cached.get("variant"):
             record_variant_outcome(redis_client, key_prefix, str(cached["experimentId"]), str(cached["variant"]),
                                    correct)
+    # A shadowed event: both versions' answers are scored against the correction (once per event).
+    shadowed = feedback.get("requestId") or (cached or {}).get("requestId")
+    if shadowed:
+        record_shadow_outcome(redis_client, key_prefix, str(shadowed), record["category"])
     return {**record, "replaced": replaced, "scored": scored}
 
 

@@ -101,6 +101,8 @@ class Settings:
     ab_latency_samples: Annotated[int, Env("GEULPI_AB_LATENCY_SAMPLES", '5000', 'Latencies kept per A/B variant for p50/p95.'), Field(ge=1, le=1_000_000)] = 5000
     # A/B experiments: how long an inference process trusts its copy of the running experiment (seconds).
     ab_cache_ttl_s: Annotated[float, Env("GEULPI_AB_CACHE_TTL", '1', 'Seconds an inference process caches the running experiment.'), Field(ge=0, le=3600)] = 1.0
+    # Shadow deployments: how long an inference process trusts its copy of the model's shadow (seconds).
+    shadow_cache_ttl_s: Annotated[float, Env("GEULPI_SHADOW_CACHE_TTL", '1', 'Seconds an inference process caches the model\'s shadow deployment.'), Field(ge=0, le=3600)] = 1.0
     # Monitoring: share of single-event classifications whose Celery task events reach Flower (sampled by task id;
     # failures always). Every event of other tasks is sent. 1 = all, as Celery does; each costs ~4 Redis PUBLISHes.
     inference_events_share: Annotated[float, Env("GEULPI_INFERENCE_EVENTS_SHARE", '0.01', 'Share of single classifications whose task events Flower sees (failures: all).'), Field(ge=0, le=1)] = 0.01

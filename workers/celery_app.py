@@ -21,8 +21,8 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 TASK_MODULES = [
     "workers.inference_tasks", "workers.analysis_tasks", "workers.training_tasks", "workers.lifecycle_tasks",
     "workers.experiment_tasks", "workers.monitoring_tasks",
-    # signal handlers only: feedback cache and metrics/prediction log; traces and JSON logs
-    "workers.feedback_signals", "workers.metrics_signals", "workers.telemetry",
+    # signal handlers only: feedback cache and metrics/prediction log; shadow deployments; traces and JSON logs
+    "workers.feedback_signals", "workers.metrics_signals", "workers.shadow_signals", "workers.telemetry",
 ]
 
 

@@ -12,10 +12,12 @@ import redis
 from geulpi_tasks.experiments.serving import ExperimentRouter
 from geulpi_tasks.inference.model_provider import ModelProvider
 from geulpi_tasks.inference.routed import RoutedClassifier
+from geulpi_tasks.inference.shadow import ShadowScorer
 from geulpi_tasks.settings import Settings
 
 _provider: ModelProvider | None = None
 _router: ExperimentRouter | None = None
+_shadow: ShadowScorer | None = None
 
 
 class ProcessRole(StrEnum):
@@ -55,9 +57,28 @@ def routed_classifier(settings: Settings) -> RoutedClassifier:
     return RoutedClassifier(model_provider(settings), router, review_threshold=settings.review_threshold)
 
 
+def shadow_scorer(settings: Settings) -> ShadowScorer:
+    """Scores the running shadow deployment beside production, off the caller's path (one per process)."""
+    global _shadow
+    if _shadow is None:
+        _shadow = ShadowScorer(model_provider(settings),
+                               lambda: redis.Redis.from_url(settings.redis_url, socket_timeout=5.0,
+                                                            socket_connect_timeout=2.0),
+                               key_prefix=settings.key_prefix, model_name=settings.model_name,
+                               cache_ttl_s=settings.shadow_cache_ttl_s, record_ttl_s=settings.feedback_cache_ttl_s,
+                               review_threshold=settings.review_threshold)
+    return _shadow
+
+
+def flush_shadow(timeout: float = 10.0) -> bool:
+    """Wait for the shadow scores queued in this process (True when none is left or there is no scorer)."""
+    return _shadow is None or _shadow.flush(timeout)
+
+
 def reset() -> None:
-    global _provider, _router
+    global _provider, _router, _shadow
     _router = None
+    _shadow = None
     if _provider is not None:
         _provider.stop()
     _provider = None

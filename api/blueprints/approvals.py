@@ -78,6 +78,7 @@ def list_approvals(name: str, query: ApprovalsQuery) -> Any:
            path=_PATH, answers={200: Answer("Request", PromotionApproval)}, errors=(404, 503))
 def get_approval(name: str, approval_id: str) -> Any:
     return approval.get_request(_redis(), settings().key_prefix, _policy(), name, approval_id,
+                                gates=PromotionGates.from_settings(settings()),
                                 tracking_uri=settings().effective_tracking_uri).to_wire()
 
 

@@ -1,12 +1,14 @@
 """Erasing one user's data on request, from every store the README's data inventory lists.
 
 What is removed: the user's feedback rows and cached classified events (feedback), the results of tasks whose
-arguments named the user (Celery results, with the API's marker of them), and the indexes that link the user to
-tasks and to model versions. What stays, anonymous: A/B counters (assignment is a hash, never stored, so a user's
-exposures are only in per-variant counts and the experiment statistics stay valid), the prediction log (feature
-summaries, no text, no user id), online-accuracy outcomes. Model versions trained on the user's feedback cannot be
-untrained: they are listed in the answer, and a tombstone makes every later training skip the user's feedback
-received before the erasure (a restored backup cannot bring it back into training).
+arguments named the user (Celery results, with the API's marker of them), the per-event records of a shadow
+deployment (both versions' answers to the user's events), and the indexes that link the user to tasks and to model
+versions. What stays, anonymous: A/B counters (assignment is a hash, never stored, so a user's exposures are only
+in per-variant counts and the experiment statistics stay valid), shadow counters (per class and per version, no
+user id), the prediction log (feature summaries, no text, no user id), online-accuracy outcomes. Model versions
+trained on the user's feedback cannot be untrained: they are listed in the answer, and a tombstone makes every
+later training skip the user's feedback received before the erasure (a restored backup cannot bring it back into
+training).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Callable, Iterable, Mapping
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, InvalidInput, Unavailable
 from geulpi_tasks.feedback import delete_user_feedback, record_user
 from geulpi_tasks.privacy.keys import erased_key, user_digest, user_tasks_key, user_versions_key
+from geulpi_tasks.shadow.store import delete_user_shadow_records
 
 MAX_USER_ID = 200
 
@@ -86,6 +89,7 @@ def erase_user(client: Any, key_prefix: str, user_id: str, *,
     try:
         task_ids = sorted(t.decode() if isinstance(t, bytes) else str(t)
                           for t in client.smembers(user_tasks_key(key_prefix, user_id)))
+        shadow_records = delete_user_shadow_records(client, key_prefix, user_id)
         results = markers = 0
         for task_id in task_ids:
             results += int(client.delete(result_key(task_id)))
@@ -104,6 +108,7 @@ def erase_user(client: Any, key_prefix: str, user_id: str, *,
             "feedbackCache": feedback["cachedEvents"],
             "taskResults": results,
             "taskMarkers": markers,
+            "shadowRecords": shadow_records,
             "experimentAssignments": 0,  # never stored: the variant is a hash of experiment and user id
             "predictionLog": 0,  # holds no user id and no text
         },
@@ -111,6 +116,7 @@ def erase_user(client: Any, key_prefix: str, user_id: str, *,
             "experimentCounts": "per-variant exposure, success and feedback counts hold no user id; kept so "
                                 "experiment statistics stay valid",
             "onlineAccuracy": "per-version correct/incorrect counts hold no user id",
+            "shadowCounts": "a shadow deployment's per-class agreement and accuracy counts hold no user id",
         },
         "modelVersionsTrainedOnUser": [{"model": v.split("/", 1)[0], "version": v.split("/", 1)[1]}
                                        for v in versions],

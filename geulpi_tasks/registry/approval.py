@@ -46,6 +46,7 @@ from geulpi_tasks.privacy.audit import AuditEntry, record_audit
 from geulpi_tasks.registry.gates import GateAssessment, PromotionGates, RequestApproval, assess_candidate
 from geulpi_tasks.registry.lifecycle import _mlflow_call, check_model_name, check_transition, promote_version
 from geulpi_tasks.registry.store import Stage, client_for, find_version_by_alias
+from geulpi_tasks.shadow.summary import find_shadow_summary as latest_shadow_summary
 
 # How many requests a listing returns at most (newest first).
 MAX_LIST = 200
@@ -55,17 +56,19 @@ EVIDENCE_METRIC_PREFIXES = ("realistic_", "production_realistic_", "production_f
 _ID_LENGTH = 16
 
 # (tracking URI, model name, version) -> the shadow deployment's summary of that version, or None.
-ShadowSummary = Callable[[str, str, str], "dict[str, Any] | None"]
+ShadowSummary = Callable[[Any, str, str, str, str, PromotionGates], "dict[str, Any] | None"]
 # (version A, version B) -> what ``registry.compare.compare_versions`` answers for them.
 CompareVersions = Callable[[str, str], "dict[str, Any]"]
 
 
-def find_shadow_summary(tracking_uri: str, name: str, version: str) -> dict[str, Any] | None:
-    """THE shadow hook: the summary of a shadow deployment of ``version``, or None when none ran.
-
-    Shadow deployments are being built on another branch; until they are merged no shadow ever runs, so this
-    returns None. Wire it here (or pass ``shadow_summary=`` to ``request_promotion``/``get_request``)."""
-    return None
+def find_shadow_summary(client: Any, prefix: str, tracking_uri: str, name: str, version: str,
+                        gates: PromotionGates) -> dict[str, Any] | None:
+    """The hook: the summary of the model's latest shadow deployment when it shadowed ``version`` (running or
+    ended), else None."""
+    summary = latest_shadow_summary(client, prefix, tracking_uri, name, gates)
+    if summary is None or str(summary["shadow"]["version"]) != str(version):
+        return None
+    return summary
 
 
 class ApprovalState(str, Enum):
@@ -238,20 +241,20 @@ def _settle(client: Any, prefix: str, policy: ApprovalPolicy, request: ApprovalR
     return stored
 
 
-def _evidence(tracking_uri: str, name: str, version: str, gates: PromotionGates,
+def _evidence(client: Any, prefix: str, tracking_uri: str, name: str, version: str, gates: PromotionGates,
               assessment: GateAssessment | None, shadow_summary: ShadowSummary) -> dict[str, Any]:
-    client = client_for(tracking_uri)
-    mv = _mlflow_call(f"Version {version} of model '{name}'", client.get_model_version, name, version)
+    registry = client_for(tracking_uri)
+    mv = _mlflow_call(f"Version {version} of model '{name}'", registry.get_model_version, name, version)
     metrics: dict[str, Any] = {}
     if mv.run_id:
-        metrics = dict(_mlflow_call(f"Run {mv.run_id}", client.get_run, mv.run_id).data.metrics)
+        metrics = dict(_mlflow_call(f"Run {mv.run_id}", registry.get_run, mv.run_id).data.metrics)
     assessment = assessment or assess_candidate(tracking_uri, name, version, metrics, gates)
     production = find_version_by_alias(tracking_uri, name)
     return {"gates": assessment.to_dict(),
             "metrics": {k: v for k, v in sorted(metrics.items()) if k.startswith(EVIDENCE_METRIC_PREFIXES)},
             "production_version": production.version if production else None,
             "comparison": {"status": "pending"},
-            "shadow": shadow_summary(tracking_uri, name, version)}
+            "shadow": shadow_summary(client, prefix, tracking_uri, name, version, gates)}
 
 
 def request_promotion(client: Any, prefix: str, policy: ApprovalPolicy, tracking_uri: str, name: str, version: Any,
@@ -295,7 +298,7 @@ def request_promotion(client: Any, prefix: str, policy: ApprovalPolicy, tracking
             raise Conflict(f"Version {version} of '{name}' is being requested by another caller; retry.",
                            code="approval_pending")
     try:
-        evidence = _evidence(tracking_uri, name, version, gates, assessment, shadow_summary)
+        evidence = _evidence(client, prefix, tracking_uri, name, version, gates, assessment, shadow_summary)
     except GeulpiError:
         with _redis_errors():
             client.delete(slot)
@@ -354,15 +357,15 @@ def _get(client: Any, prefix: str, policy: ApprovalPolicy, name: str, approval_i
 
 
 def get_request(client: Any, prefix: str, policy: ApprovalPolicy, name: str, approval_id: str, *,
-                tracking_uri: str | None = None, shadow_summary: ShadowSummary = find_shadow_summary,
-                now: float | None = None) -> ApprovalRequest:
+                tracking_uri: str | None = None, gates: PromotionGates | None = None,
+                shadow_summary: ShadowSummary = find_shadow_summary, now: float | None = None) -> ApprovalRequest:
     """One request of model ``name`` (expired ones show as expired). A pending request shows the shadow summary as
-    it is now when ``tracking_uri`` is given. Raises NotFound, Unavailable."""
+    it is now when ``tracking_uri`` and ``gates`` are given. Raises NotFound, Unavailable."""
     with _redis_errors():
         request = _get(client, prefix, policy, check_model_name(name), approval_id,
                        time.time() if now is None else now)
-    if request.state is ApprovalState.PENDING and tracking_uri is not None:
-        shadow = shadow_summary(tracking_uri, request.model_name, request.version)
+    if request.state is ApprovalState.PENDING and tracking_uri is not None and gates is not None:
+        shadow = shadow_summary(client, prefix, tracking_uri, request.model_name, request.version, gates)
         if shadow is not None:
             request = replace(request, evidence={**request.evidence, "shadow": shadow})
     return request

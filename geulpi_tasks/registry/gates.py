@@ -93,26 +93,25 @@ def _as_float(version: str) -> float | None:
 
 
 @dataclass(frozen=True)
-class GateAssessment:
-    """What the gates said about a candidate: ``reasons`` it fails (empty when it passes), or why it passed."""
+class GateVerdict:
+    """What the promotion gates say about a version now: ``reasons`` it may not replace production (empty when it
+    may), and the production version and accuracy it was compared with."""
 
-    passed: bool
     reasons: list[str]
     production_version: str | None
+    production_accuracy: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed, "reasons": self.reasons, "production_version": self.production_version}
-
-
-# Given a candidate that passed the gates, whoever must approve its promotion: returns the pending request.
-RequestApproval = Callable[[str, str, GateAssessment], dict[str, Any]]
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
 
 
-def assess_candidate(tracking_uri: str, name: str, version: str, metrics: Mapping[str, Any],
-                     gates: PromotionGates) -> GateAssessment:
-    """Check ``metrics`` (held-out) against ``gates`` and against the current production version, writing nothing.
-
-    Raises Unavailable when the registry does not answer."""
+def evaluate_gates(tracking_uri: str, name: str, version: str, metrics: Mapping[str, Any],
+                   gates: PromotionGates) -> GateVerdict:
+    """The gates of a promotion to Production, without moving anything: ``metrics`` (held-out) against the gate
+    thresholds, then against the current production version (its figures measured on the same rows when
+    ``metrics`` carries them, else what it logged when trained), then held-out user corrections when at least
+    ``MIN_FEEDBACK_ROWS`` were measured. Raises Unavailable when the registry does not answer."""
     version = str(version)
     reasons = check_gates(metrics, gates)
     production = find_version_by_alias(tracking_uri, name)
@@ -135,25 +134,54 @@ def assess_candidate(tracking_uri: str, name: str, version: str, metrics: Mappin
                                         "accuracy on held-out user corrections")
         if worse:
             reasons.append(worse)
-    production_version = production.version if production else None
-    if reasons:
-        return GateAssessment(passed=False, reasons=reasons, production_version=production_version)
+    return GateVerdict(reasons, production.version if production else None, production_accuracy)
+
+
+def passed_reasons(metrics: Mapping[str, Any], gates: PromotionGates, verdict: GateVerdict) -> list[str]:
+    """Why a version that passed the gates passed, one line per gate."""
     passed = [f"{metric} {float(metrics[metric]):.4f} >= {float(getattr(gates, gate)):.3f}" for metric, gate in _GATED]
-    if production_accuracy is not None:
+    if verdict.production_accuracy is not None:
         passed.append(f"realistic accuracy {float(metrics[DECIDING]):.4f} is not worse than production version "
-                      f"{production_version or '?'} ({production_accuracy:.4f})")
+                      f"{verdict.production_version or '?'} ({verdict.production_accuracy:.4f})")
     else:
         passed.append("no production version to compare with")
-    return GateAssessment(passed=True, reasons=passed, production_version=production_version)
+    return passed
+
+
+@dataclass(frozen=True)
+class GateAssessment:
+    """What the gates said about a candidate: ``reasons`` it fails (empty when it passes), or why it passed."""
+
+    passed: bool
+    reasons: list[str]
+    production_version: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "reasons": self.reasons, "production_version": self.production_version}
+
+
+# Given a candidate that passed the gates, whoever must approve its promotion: returns the pending request.
+RequestApproval = Callable[[str, str, GateAssessment], dict[str, Any]]
+
+
+def assess_candidate(tracking_uri: str, name: str, version: str, metrics: Mapping[str, Any],
+                     gates: PromotionGates) -> GateAssessment:
+    """``evaluate_gates`` with the reasons it passed when it did, writing nothing. Raises Unavailable."""
+    verdict = evaluate_gates(tracking_uri, name, version, metrics, gates)
+    if verdict.reasons:
+        return GateAssessment(passed=False, reasons=verdict.reasons, production_version=verdict.production_version)
+    return GateAssessment(passed=True, reasons=passed_reasons(metrics, gates, verdict),
+                          production_version=verdict.production_version)
 
 
 def apply_auto_promote(tracking_uri: str, name: str, version: str, metrics: dict[str, Any],
                        gates: PromotionGates, request_approval: RequestApproval | None = None) -> dict[str, Any]:
     """Move ``version`` to Staging; then to Production when ``metrics`` (held-out) pass ``gates`` and its accuracy
-    is not worse than the current production version's logged accuracy.
+    is not worse than the current production version's logged accuracy (``evaluate_gates``).
 
     With ``request_approval`` (promotions need a second key's approval), a version that passes stays in Staging
     and the hook's pending request is returned as ``pending_approval`` instead of promoting it.
+
     Returns ``{"stage", "promoted", "reasons", "production_version", "archived"}``: ``reasons`` says why it was or
     was not promoted. Raises NotFound for an unknown version, Unavailable when the registry does not answer.
     """

@@ -40,3 +40,21 @@ def test_explanations_work_without_redis(limited_client):
         "title": "주간 회의", "startTime": "2024-01-22T10:00:00", "endTime": "2024-01-22T11:00:00"})
     assert response.status_code == 200, response.json
     assert response.json["explanation"]["class"] == response.json["eventType"]
+
+
+def test_shadow_deployments_need_redis_and_say_so(base_settings, production_model):
+    from tests.conftest import keyed_client
+
+    settings = base_settings.replace(disable_redis=True, redis_url="redis://127.0.0.1:1/0")
+    client = keyed_client(create_app(settings))
+    try:
+        for method, path, body in (("post", "/models/event_classifier/shadow", {"version": "1"}),
+                                   ("get", "/models/event_classifier/shadow", None),
+                                   ("delete", "/models/event_classifier/shadow", None),
+                                   ("post", "/models/event_classifier/shadow/promote", None)):
+            answer = getattr(client, method)(path, json=body) if body else getattr(client, method)(path)
+            assert answer.status_code == 503, (path, answer.json)
+            assert answer.json["error"]["details"]["dependency"] == "redis" and "Retry-After" in answer.headers
+            assert "Shadow deployments" in answer.json["error"]["message"]
+    finally:
+        process_state.reset()

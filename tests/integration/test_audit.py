@@ -22,12 +22,15 @@ ACTIONS = {
     ("POST", "/experiments/create"): "experiments.create", ("POST", "/experiments/<experiment_id>/stop"):
     "experiments.stop", ("POST", "/monitoring/alerts/rules"): "alerts.rules.create",
     ("DELETE", "/monitoring/alerts/rules/<name>"): "alerts.rules.delete", ("DELETE", "/users/<user_id>/data"):
-    "users.erase",
+    "users.erase", ("POST", "/models/<name>/shadow"): "models.shadow.start",
+    ("DELETE", "/models/<name>/shadow"): "models.shadow.stop",
+    ("POST", "/models/<name>/shadow/promote"): "models.shadow.promote",
 }
 # Bodies that do no harm: refused by validation or naming nothing that exists (no job starts, nothing changes).
 HARMLESS = {("POST", "/models/train"): {"model_type": "spam"},
             ("POST", "/experiments/create"): {"name": "x"},
-            ("POST", "/monitoring/alerts/rules"): {"name": "bad rule name!"}}
+            ("POST", "/monitoring/alerts/rules"): {"name": "bad rule name!"},
+            ("POST", "/models/<name>/shadow"): {"version": "999999"}}
 
 
 def _entries(base_settings) -> list[dict]:  # type: ignore[no-untyped-def]

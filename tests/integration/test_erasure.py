@@ -12,6 +12,7 @@ from geulpi_tasks.experiments.store import Experiment, Variant, create_experimen
 from geulpi_tasks.feedback import feedback_key, list_feedback
 from geulpi_tasks.privacy.erasure import celery_result_key, erased_before, record_trained_on
 from geulpi_tasks.privacy.keys import user_digest, user_tasks_key
+from geulpi_tasks.shadow.store import ShadowScore, record_scores, shadow_key
 from tests.conftest import keyed_client, wait_task
 
 
@@ -83,6 +84,10 @@ def test_erasing_one_user_removes_all_of_theirs_and_nothing_of_the_others(api_ap
     counts_before = read_counts(r, prefix, experiment)
     # A version trained on both users' feedback (what the training job records after registration).
     record_trained_on(r, prefix, [user_a, user_b], "event_classifier", "7")
+    # A shadow deployment scored both users' events (what the inference worker writes after answering).
+    record_scores(r, prefix, f"shadow-{neutral}", [
+        ShadowScore(f"{tag}-req{i}", user, "WORK", 0.9, "PERSONAL", 0.6, 1.0, 2.0)
+        for tag, user in ((tag_a, user_a), (tag_b, user_b)) for i in range(2)], record_ttl_s=600)
 
     before = _all_values(r)
     assert any(tag_a in v for v in before.values()) and any(tag_b in v for v in before.values())
@@ -99,6 +104,7 @@ def test_erasing_one_user_removes_all_of_theirs_and_nothing_of_the_others(api_ap
     assert answer.status_code == 200, answer.json
     removed = answer.json["removed"]
     assert removed["feedbackRows"] == 3 and removed["feedbackCache"] >= 6 and removed["taskResults"] == 4
+    assert removed["shadowRecords"] == 2
     assert answer.json["modelVersionsTrainedOnUser"] == [{"model": "event_classifier", "version": "7"}]
 
     after = _all_values(r)
@@ -114,6 +120,8 @@ def test_erasing_one_user_removes_all_of_theirs_and_nothing_of_the_others(api_ap
     assert len(b_rows_before) == 3
     for task_id in ids_b["tasks"]:
         assert r.exists(celery_result_key(task_id))
+    assert r.exists(shadow_key(prefix, "event", f"{tag_b}-req0"))
+    assert not r.exists(shadow_key(prefix, "by_user", user_a))
     # Experiment statistics unchanged; the tombstone holds only a digest.
     assert read_counts(r, prefix, experiment) == counts_before
     assert r.hexists(f"{prefix}:privacy:erased", user_digest(user_a))
@@ -123,5 +131,5 @@ def test_erasing_one_user_removes_all_of_theirs_and_nothing_of_the_others(api_ap
     assert not keep(old) and keep({"event": {"userId": user_b}, "receivedAt": 1.0})
     # Erasing again finds nothing more.
     again = client.delete(f"/users/{user_a}/data").json["removed"]
-    assert again["feedbackRows"] == again["feedbackCache"] == again["taskResults"] == 0
+    assert again["feedbackRows"] == again["feedbackCache"] == again["taskResults"] == again["shadowRecords"] == 0
     assert not r.exists(feedback_key(prefix, "by_user", user_a))

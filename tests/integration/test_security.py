@@ -30,7 +30,8 @@ MUTATING = {
     ("POST", "/models/train"), ("POST", "/models/<name>/promote"), ("POST", "/models/<name>/rollback"),
     ("POST", "/models/compare"), ("POST", "/experiments/create"), ("POST", "/experiments/<experiment_id>/stop"),
     ("POST", "/monitoring/alerts/rules"), ("DELETE", "/monitoring/alerts/rules/<name>"),
-    ("DELETE", "/users/<user_id>/data"),
+    ("DELETE", "/users/<user_id>/data"), ("POST", "/models/<name>/shadow"), ("DELETE", "/models/<name>/shadow"),
+    ("POST", "/models/<name>/shadow/promote"),
 }
 # Reads that always need a key, whatever GEULPI_AUTH_READS says.
 PRIVATE = {("GET", "/audit")}

@@ -19,7 +19,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("geulpi_tasks.models",),
     ("geulpi_tasks.optimization",),
     ("geulpi_tasks.registry",),
-    ("geulpi_tasks.monitoring", "geulpi_tasks.experiments", "geulpi_tasks.analyses", "geulpi_tasks.idempotency"),
+    ("geulpi_tasks.monitoring", "geulpi_tasks.experiments", "geulpi_tasks.analyses", "geulpi_tasks.idempotency",
+     "geulpi_tasks.shadow"),
     ("geulpi_tasks.feedback", "geulpi_tasks.inference"),
     # registry.approval records audit entries (privacy), so it sits above the rest of the registry.
     ("geulpi_tasks.privacy", "geulpi_tasks.backup", "geulpi_tasks.registry.approval"),
