@@ -14,9 +14,9 @@ from typing import Annotated, Any, Mapping, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from geulpi_tasks.approval import ApprovalState, parse_state
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.privacy.audit import MAX_READ, parse_since
-from geulpi_tasks.registry.approval import ApprovalState, parse_state
 
 FLAG_VALUES = ("true", "false", "1", "0", "yes", "no")
 _TRUE = frozenset({"true", "1", "yes"})

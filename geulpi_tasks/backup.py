@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from geulpi_tasks.approval import approval_key
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, Conflict, InvalidInput, Unavailable
 from geulpi_tasks.experiments.store import experiment_key
 from geulpi_tasks.feedback import feedback_key
 from geulpi_tasks.monitoring.keys import MonitoringKeys
 from geulpi_tasks.privacy.keys import audit_key, erased_key, privacy_key
-from geulpi_tasks.registry.approval import approval_key
 
 FORMAT = 1
 

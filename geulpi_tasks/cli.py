@@ -24,11 +24,11 @@ from typing import Any, Sequence
 
 import redis
 
-from geulpi_tasks import __version__, backup
+from geulpi_tasks import __version__, approval, backup
 from geulpi_tasks.errors import Conflict, Forbidden, GeulpiError, InvalidInput, NotFound, Unauthorized, Unavailable
 from geulpi_tasks.feedback import list_feedback_rows
 from geulpi_tasks.privacy.audit import AuditEntry, key_id, local_actor, record_audit
-from geulpi_tasks.registry import approval, lifecycle
+from geulpi_tasks.registry import lifecycle
 from geulpi_tasks.registry.compare import compare_versions
 from geulpi_tasks.registry.gates import PromotionGates
 from geulpi_tasks.registry.store import Stage

@@ -6,9 +6,9 @@ from typing import Any
 
 import redis
 
+from geulpi_tasks import approval
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.feedback import list_feedback_rows
-from geulpi_tasks.registry import approval
 from geulpi_tasks.registry.compare import compare_versions
 from geulpi_tasks.registry.gates import PromotionGates, RequestApproval
 from geulpi_tasks.settings import Settings

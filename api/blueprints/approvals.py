@@ -1,6 +1,6 @@
 """Promotion approvals (GEULPI_REQUIRE_APPROVAL): list, read, approve and reject the pending requests that a
 promotion to Production opens. The requests live in Redis, so in limited mode (DISABLE_REDIS) every route here
-answers 503; the domain is ``geulpi_tasks/registry/approval.py``."""
+answers 503; the domain is ``geulpi_tasks/approval.py``."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from api.http import gateway, json_body, redis_client, settings
 from api.operations import Answer, operation
 from api.queries import MODEL_NAME_SCHEMA, ApprovalsQuery
 from api.schema import ApprovalDecisionBody, PromotionApproval, PromotionApprovals
+from geulpi_tasks import approval
 from geulpi_tasks.errors import InvalidInput
-from geulpi_tasks.registry import approval
 from geulpi_tasks.registry.gates import PromotionGates, RequestApproval
 from workers.task_names import COMPARE_FOR_APPROVAL
 

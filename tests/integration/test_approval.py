@@ -15,10 +15,10 @@ import pytest
 import redis
 
 from api import create_app
+from geulpi_tasks import approval
 from geulpi_tasks.cli import main as cli
 from geulpi_tasks.errors import Conflict, Forbidden
 from geulpi_tasks.privacy.audit import key_id, read_audit
-from geulpi_tasks.registry import approval
 from geulpi_tasks.registry.gates import PromotionGates
 from geulpi_tasks.registry.lifecycle import promote_version
 from geulpi_tasks.registry.store import client_for, download_bundle, find_version_by_alias

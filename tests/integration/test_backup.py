@@ -11,13 +11,13 @@ import mlflow
 import redis
 
 from api import create_app
+from geulpi_tasks import approval
 from geulpi_tasks.cli import main as cli_main
 from geulpi_tasks.experiments import lifecycle
 from geulpi_tasks.experiments.store import record_exposure, record_feedback_outcome
 from geulpi_tasks.feedback import list_feedback, save_feedback
 from geulpi_tasks.monitoring.alerts import parse_alert
 from geulpi_tasks.monitoring.monitor import Monitor
-from geulpi_tasks.registry import approval
 from geulpi_tasks.registry.gates import PromotionGates
 from geulpi_tasks.registry.lifecycle import promote_version
 from geulpi_tasks.registry.store import find_version_by_alias

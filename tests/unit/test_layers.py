@@ -22,8 +22,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("geulpi_tasks.monitoring", "geulpi_tasks.experiments", "geulpi_tasks.analyses", "geulpi_tasks.idempotency",
      "geulpi_tasks.shadow"),
     ("geulpi_tasks.feedback", "geulpi_tasks.inference"),
-    # registry.approval records audit entries (privacy), so it sits above the rest of the registry.
-    ("geulpi_tasks.privacy", "geulpi_tasks.backup", "geulpi_tasks.registry.approval"),
+    # approval records audit entries (privacy) and reads shadow summaries, so it sits above both.
+    ("geulpi_tasks.privacy", "geulpi_tasks.backup", "geulpi_tasks.approval"),
     ("geulpi_tasks.training",),
     ("geulpi_tasks.tools",),
     ("geulpi_tasks.cli",),
