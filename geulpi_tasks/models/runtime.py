@@ -13,6 +13,7 @@ bundles written before XGBoost could be served load unchanged.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -36,7 +37,7 @@ from geulpi_tasks.models.explain import (
     stage2_contributions,
 )
 from geulpi_tasks.models.onnx_export import stage2_family, stage2_onnx_bytes
-from geulpi_tasks.models.priority import PriorityClassifier, predict_priority
+from geulpi_tasks.models.priority import PriorityClassifier, predict_priorities
 from geulpi_tasks.schemas import EventInput
 
 BUNDLE_FORMAT = 1
@@ -115,6 +116,15 @@ class FastTfidf:
         self._lowercase = bool(vectorizer.lowercase)
         self._ngram_range = tuple(vectorizer.ngram_range)
         self._word_ids: dict[str, np.ndarray] = {}
+        # Word n-grams without scikit-learn's analyzer chain (about half of the word vectorizer's time per text):
+        # the same lower-casing, token pattern and space-joined n-grams, for the plain configuration only.
+        self._tokens: Any = None
+        if (vectorizer.analyzer == "word" and vectorizer.preprocessor is None and vectorizer.tokenizer is None
+                and vectorizer.strip_accents is None and vectorizer.stop_words is None
+                and vectorizer.input == "content" and self._ngram_range[0] == 1):
+            pattern = re.compile(vectorizer.token_pattern)
+            if pattern.groups == 0:
+                self._tokens = pattern.findall
 
     def vocabulary(self) -> tuple[str, dict[str, int], int]:
         """(analyzer, vocabulary, first column): what ``TermIndex.build`` names the columns from."""
@@ -147,7 +157,13 @@ class FastTfidf:
             return np.concatenate(parts) if parts else _NO_IDS
         # Counting and vocabulary look-ups stay in C (map, fromiter): a per-gram Python loop cost more than the
         # whole forest.
-        grams = self._analyze(text)
+        if self._tokens is not None:
+            tokens = self._tokens(text.lower() if self._lowercase else text)
+            grams = list(tokens)
+            for n in range(2, self._ngram_range[1] + 1):
+                grams.extend(map(" ".join, zip(*(tokens[k:] for k in range(n)))))
+        else:
+            grams = self._analyze(text)
         ids = np.fromiter(map(self._vocabulary.get, grams, repeat(-1)), dtype=np.int64, count=len(grams))
         return ids[ids >= 0]
 
@@ -254,12 +270,13 @@ class ServedClassifier:
         raw = self._session.run([self._prob_output], {self._input_name: stage2.astype(np.float32)})[0]
         probs = apply_temperature(np.asarray(raw, dtype=np.float64), self.temperature)
         if prio_text is None:
-            return probs, [predict_priority(e).value for e in events]
+            return probs, [p.value for p in predict_priorities(events, [None] * len(events))]
         pm = self.priority_model
         assert pm is not None  # prio_text is only set when there is a priority model
         best = probs.argmax(axis=1)
-        logits = prio_text + pm._rest(events, best) @ pm.coef_rest + pm.intercept
-        return probs, [predict_priority(e, pm.classes[i]).value for e, i in zip(events, logits.argmax(axis=1))]
+        logits = prio_text + pm._rest(events, best, numeric) @ pm.coef_rest + pm.intercept
+        learned = [pm.classes[i] for i in logits.argmax(axis=1).tolist()]
+        return probs, [p.value for p in predict_priorities(events, learned)]
 
     def predict_proba(self, events: Sequence[EventInput]) -> np.ndarray:
         """Calibrated class probabilities, one row per event, columns in ``self.classes`` order."""
