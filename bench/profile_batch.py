@@ -4,8 +4,8 @@ Times each stage of POST /v2/classify-events with 1000 generated events as the A
 without HTTP, Celery or Redis round trips (those are in bench_serving.py's batch row): the API's body parse and
 event validation and the task message's JSON; the worker's argument decode, its own event handling, the model
 (split into text, numeric features, stage 2, priority, tags, result dicts), the result's JSON; and the bookkeeping
-after success (metrics, prediction-log records, feedback-cache records, all built into one Redis pipeline that is
-not executed). Prints the p50 of ``--repeat`` runs in ms per 1000 events.
+after success (metrics, prediction-log records, the prediction log and feedback cache writes: sent to ``--redis-url``
+when given, else only built). Prints the p50 of ``--repeat`` runs in ms per 1000 events.
 
 Usage: python bench/profile_batch.py [--bundle DIR] [--samples 12000] [--trees 120] [--repeat 15]
 """
@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
+
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -66,6 +69,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=12000)
     parser.add_argument("--trees", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--redis-url", default=None, help="send the side writes to this Redis (keys under "
+                        "geulpi-profile:, deleted at the end); without it they are built but not sent")
     args = parser.parse_args()
 
     from geulpi_tasks.features.event_features import event_text, numeric_features
@@ -74,9 +79,11 @@ def main() -> None:
     from geulpi_tasks.json_documents import parse_json_document
     from geulpi_tasks.models.runtime import ServedClassifier
     from geulpi_tasks.monitoring.metrics import instruments
+    from geulpi_tasks.monitoring.prediction_log import record_predictions
     from geulpi_tasks.schemas import events_to_wire, parse_events
     from workers import metrics_signals
 
+    client: Any = redis.Redis.from_url(args.redis_url) if args.redis_url else _Pipe()
     bundle = args.bundle or bundle_dir(args.samples, args.trees)
     model = ServedClassifier.load(bundle, name="event_classifier", version="1")
     raw = [{k: v for k, v in e.items() if k not in {"category", "priority", "lang"}}
@@ -114,29 +121,29 @@ def main() -> None:
         records = stage("worker: prediction records", lambda: metrics_signals._prediction_records(
             "geulpi.inference.classify_events", [decoded], reply))
 
-        def metrics() -> None:
+        def metrics() -> None:  # as workers/metrics_signals._on_success counts them
             tools = instruments()
+            for (version, status), count in Counter((r.model_version, r.status) for r in records).items():
+                tools.predictions.labels("event_classifier", version, status).inc(count)
+            duration = tools.prediction_duration.labels("event_classifier", "model")
             for record in records:
-                tools.predictions.labels("event_classifier", record.model_version, record.status).inc()
                 if record.latency_ms is not None:
-                    tools.prediction_duration.labels("event_classifier", "model").observe(record.latency_ms / 1000.0)
+                    duration.observe(record.latency_ms / 1000.0)
 
         stage("worker: metrics", metrics)
-        pipe = _Pipe()
-
-        def log_writes() -> None:
-            from geulpi_tasks.monitoring.prediction_log import record_predictions
-            record_predictions(pipe, "p", "event_classifier", records, max_len=100000)
-
-        stage("worker: prediction log commands", log_writes)
+        stage("worker: prediction log write", lambda: record_predictions(
+            client, "geulpi-profile", "event_classifier", records, max_len=100000))
         items = [(e, {**a, "modelName": "event_classifier"}, a["requestId"]) for e, a in zip(decoded, results)]
-        stage("worker: feedback cache commands", lambda: remember_classified(pipe, "p", items, ttl_s=3600))
+        stage("worker: feedback cache write", lambda: remember_classified(client, "geulpi-profile", items, ttl_s=60))
         # ---- API again
         answer = stage("api: result JSON decode", lambda: json.loads(stored)["result"])
         stage("api: response JSON encode", lambda: json.dumps(answer))
         if rnd < 2:  # warm-up rounds
             timings.clear()
 
+    if args.redis_url:
+        for key in client.scan_iter("geulpi-profile:*", count=1000):
+            client.delete(key)
     print(f"CPU ms per 1000 events, p50 of {args.repeat}; {load_line()}")
     for name, values in timings.items():
         print(f"{name:40s} {statistics.median(values):8.2f}")

@@ -26,6 +26,7 @@ NUMERIC_FEATURES: tuple[str, ...] = (
 )
 
 _SPACES = re.compile(r"\s+")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
 def normalize_text(text: str) -> str:
@@ -109,6 +110,10 @@ class MarkerSet:
         latin = sorted((m for m in self.markers if m.isascii()), key=len, reverse=True)
         self._latin = (re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, latin)) + r")(?![a-z0-9])")
                        if latin else None)
+        # The same without the look-behind, which keeps re from skipping ahead to the markers' first letters (3x
+        # slower scans); ``found_in`` checks the character before each candidate itself.
+        self._latin_ahead = (re.compile("(?:" + "|".join(map(re.escape, latin)) + r")(?![a-z0-9])")
+                             if latin else None)
         self._other = tuple(m for m in self.markers if not m.isascii())
         # One search for every Hangul/emoji substring; ASCII text cannot hold any of them (issue 13: this was the
         # largest part of a batch's tags and priority rules).
@@ -126,12 +131,22 @@ class MarkerSet:
         if joined.count("\n") != n - 1:  # a text with its own newline: the joined positions would not map back
             return np.fromiter((self.any_in(t) for t in normalized), dtype=bool, count=n)
         starts = np.cumsum([0] + [len(t) + 1 for t in normalized[:-1]])
-        for regex in (self._latin, self._other_re):
-            if regex is None or (regex is self._other_re and joined.isascii()):
-                continue
-            positions = [m.start() for m in regex.finditer(joined)]
-            if positions:
-                found[np.searchsorted(starts, positions, side="right") - 1] = True
+        positions: list[int] = []
+        if self._latin_ahead is not None:
+            search, pos = self._latin_ahead.search, 0
+            while (m := search(joined, pos)) is not None:
+                at = m.start()
+                if at and joined[at - 1] in _WORD_CHARS:  # not a word start: the look-behind would refuse it
+                    pos = at + 1
+                    continue
+                positions.append(at)
+                pos = joined.find("\n", at) + 1  # this text has one; go on with the next
+                if not pos:
+                    break
+        if self._other_re is not None and not joined.isascii():
+            positions.extend(m.start() for m in self._other_re.finditer(joined))
+        if positions:
+            found[np.searchsorted(starts, positions, side="right") - 1] = True
         return found
 
     def any_in(self, normalized: str) -> bool:
