@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -73,7 +73,7 @@ def main() -> None:
                         "geulpi-profile:, deleted at the end); without it they are built but not sent")
     args = parser.parse_args()
 
-    from geulpi_tasks.features.event_features import event_text, numeric_features
+    from geulpi_tasks.features.event_features import EventTexts, numeric_features
     from geulpi_tasks.feedback import remember_classified
     from geulpi_tasks.inference.classification import classify_events
     from geulpi_tasks.json_documents import parse_json_document
@@ -99,7 +99,7 @@ def main() -> None:
         timings.setdefault(name, []).append((time.thread_time() - t0) * 1000.0)
         return out
 
-    for rnd in range(args.repeat + 2):
+    def one_round() -> None:
         # ---- API
         doc = stage("api: parse JSON body", lambda: parse_json_document(body))
         events = stage("api: parse_events", lambda: parse_events(doc["events"], max_count=1000))
@@ -108,7 +108,7 @@ def main() -> None:
         # ---- worker
         decoded = stage("worker: task message JSON decode", lambda: json.loads(message)[0][0])
         parsed = stage("worker: parse_events", lambda: parse_events(decoded, max_count=1000))
-        stage("  model: event_text", lambda: [event_text(e) for e in parsed])
+        stage("  model: normalised texts", lambda: EventTexts(parsed).model())
         stage("  model: numeric_features", lambda: numeric_features(parsed))
         stage("  model: predict_with_priority", lambda: model.predict_with_priority(parsed))
         results = stage("worker: classify_events (all)",
@@ -138,6 +138,10 @@ def main() -> None:
         # ---- API again
         answer = stage("api: result JSON decode", lambda: json.loads(stored)["result"])
         stage("api: response JSON encode", lambda: json.dumps(answer))
+
+
+    for rnd in range(args.repeat + 2):
+        one_round()
         if rnd < 2:  # warm-up rounds
             timings.clear()
 

@@ -39,6 +39,31 @@ def event_text(event: EventInput) -> str:
     return " | ".join(normalize_text(p) for p in parts if p)
 
 
+class EventTexts:
+    """The normalised texts a batch's model, priority rules and tags read, from one ``normalize_text`` per field
+    and event (issue 13: each of the three normalised the same fields again).
+
+    ``normalize_text`` of fields joined by a space equals the fields normalised one by one and joined by a space,
+    leaving out those that normalise to nothing: a space composes with nothing under NFKC, runs of spaces across a
+    field boundary collapse to one, and lower-casing looks no further than a space."""
+
+    def __init__(self, events: Sequence[EventInput]):
+        self._parts = [tuple(normalize_text(p) if p else None for p in (e.title, e.description, e.location))
+                       for e in events]
+
+    def model(self) -> list[str]:
+        """``event_text`` of each event."""
+        return [" | ".join(p for p in parts if p is not None) for parts in self._parts]
+
+    def tags(self) -> list[str]:
+        """``normalize_text`` of title, description and location joined (what tags are looked for in)."""
+        return [" ".join(p for p in parts if p) for parts in self._parts]
+
+    def rules(self) -> list[str]:
+        """``normalize_text`` of title and description joined (what the priority rules read)."""
+        return [" ".join(p for p in parts[:2] if p) for parts in self._parts]
+
+
 def _numeric_row(event: EventInput) -> list[float]:
     start = event.start
     hour = start.hour + start.minute / 60.0

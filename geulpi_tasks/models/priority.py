@@ -48,18 +48,21 @@ def rule_priority(event: EventInput) -> Priority | None:
     return None
 
 
-def rule_priorities(events: Sequence[EventInput]) -> list[Priority | None]:
-    """``rule_priority`` of every event, each marker set scanning the batch's texts once (``MarkerSet.found_in``)."""
-    texts = [normalize_text(f"{e.title} {e.description}") for e in events]
+def rule_priorities(events: Sequence[EventInput], texts: Sequence[str] | None = None) -> list[Priority | None]:
+    """``rule_priority`` of every event, each marker set scanning the batch's texts once (``MarkerSet.found_in``).
+    ``texts``: the events' ``EventTexts.rules()`` when the caller has them."""
+    if texts is None:
+        texts = [normalize_text(f"{e.title} {e.description}") for e in events]
     high = _HIGH.found_in(texts) | np.fromiter(("!!" in t for t in texts), dtype=bool, count=len(texts))
     low = _LOW.found_in(texts)
     return [Priority.HIGH if h else (Priority.LOW if lo else None) for h, lo in zip(high.tolist(), low.tolist())]
 
 
-def predict_priorities(events: Sequence[EventInput], learned: Sequence[Priority | str | None]) -> list[Priority]:
+def predict_priorities(events: Sequence[EventInput], learned: Sequence[Priority | str | None],
+                       texts: Sequence[str] | None = None) -> list[Priority]:
     """``predict_priority`` of every event with its learned priority, the rules looked up for the batch at once."""
     return [ruled if ruled is not None else (Priority(p) if p is not None else Priority.MEDIUM)
-            for ruled, p in zip(rule_priorities(events), learned)]
+            for ruled, p in zip(rule_priorities(events, texts), learned)]
 
 
 def predict_priority(event: EventInput, learned: Priority | str | None = None) -> Priority:

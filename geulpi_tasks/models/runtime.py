@@ -26,7 +26,12 @@ import onnxruntime as ort
 from scipy.sparse import csr_matrix
 from scipy.sparse import hstack as sparse_hstack
 
-from geulpi_tasks.features.event_features import FEATURE_SCHEMA_VERSION, event_text, numeric_features
+from geulpi_tasks.features.event_features import (
+    FEATURE_SCHEMA_VERSION,
+    EventTexts,
+    event_text,
+    numeric_features,
+)
 from geulpi_tasks.models.event_classifier import TrainedClassifier, apply_temperature
 from geulpi_tasks.models.explain import (
     FOREST_IMPORTANCE_ROWS,
@@ -208,10 +213,10 @@ class FastTfidf:
         same numbers as ``features`` per text, with the counting and normalising done once for the batch."""
         rows, ids = self._batch_ids(texts)
         # (row, column) keys in 32 bits when they fit: sorting them is most of the counting, and halves with the width.
-        key_type = np.int32 if len(texts) * self.n_features < 2**31 else np.int64
-        keys, counts = np.unique(rows.astype(key_type) * key_type(self.n_features) + ids.astype(key_type),
-                                 return_counts=True)
-        rows, cols = np.divmod(keys, key_type(self.n_features))
+        key_type: Any = np.int32 if len(texts) * self.n_features < 2**31 else np.int64
+        width: np.ndarray = np.asarray(self.n_features, dtype=key_type)
+        keys, counts = np.unique(rows.astype(key_type) * width + ids.astype(key_type), return_counts=True)
+        rows, cols = np.divmod(keys, width)
         values = (1.0 + np.log(counts)) * self._idf[cols]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
         indptr = np.zeros(len(texts) + 1, dtype=np.int64)
@@ -284,25 +289,28 @@ class ServedClassifier:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def predict_with_priority(self, events: Sequence[EventInput]) -> tuple[np.ndarray, list[str]]:
+    def predict_with_priority(self, events: Sequence[EventInput], texts: EventTexts | None = None
+                              ) -> tuple[np.ndarray, list[str]]:
         """Calibrated class probabilities and the final priority per event (rules wrapped around the learned
-        priority model, which reads the predicted category), from one pass over the text."""
+        priority model, which reads the predicted category), from one pass over the text. ``texts``: the events'
+        normalised texts when the caller has them."""
         if not events:
             return np.zeros((0, len(self.classes))), []
-        texts = [event_text(e) for e in events]
+        texts = EventTexts(events) if texts is None else texts
+        model_texts = texts.model()
         prio_text = np.zeros((len(events), 3)) if self.priority_model is not None else None
         numeric = numeric_features(events)
-        stage2 = np.hstack([self._text_probs(texts, prio_text), numeric])
+        stage2 = np.hstack([self._text_probs(model_texts, prio_text), numeric])
         raw = self._session.run([self._prob_output], {self._input_name: stage2.astype(np.float32)})[0]
         probs = apply_temperature(np.asarray(raw, dtype=np.float64), self.temperature)
         if prio_text is None:
-            return probs, [p.value for p in predict_priorities(events, [None] * len(events))]
+            return probs, [p.value for p in predict_priorities(events, [None] * len(events), texts.rules())]
         pm = self.priority_model
         assert pm is not None  # prio_text is only set when there is a priority model
         best = probs.argmax(axis=1)
         logits = prio_text + pm._rest(events, best, numeric) @ pm.coef_rest + pm.intercept
         learned = [pm.classes[i] for i in logits.argmax(axis=1).tolist()]
-        return probs, [p.value for p in predict_priorities(events, learned)]
+        return probs, [p.value for p in predict_priorities(events, learned, texts.rules())]
 
     def predict_proba(self, events: Sequence[EventInput]) -> np.ndarray:
         """Calibrated class probabilities, one row per event, columns in ``self.classes`` order."""

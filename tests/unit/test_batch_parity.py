@@ -13,18 +13,24 @@ import pytest
 from geulpi_tasks.data.generator import generate_events, split_events
 from geulpi_tasks.data.labelled_sets import SetRole, load_rows, split_dev
 from geulpi_tasks.errors import InvalidInput
-from geulpi_tasks.features.event_features import _numeric_row, event_text, numeric_features
+from geulpi_tasks.features.event_features import (
+    EventTexts,
+    _numeric_row,
+    event_text,
+    normalize_text,
+    numeric_features,
+)
 from geulpi_tasks.inference.classification import classify_events
 from geulpi_tasks.models.event_classifier import ForestParams, RecipeParams, labelled_to_inputs, train_event_classifier
 from geulpi_tasks.models.priority import predict_priorities, predict_priority, rule_priorities, rule_priority
 from geulpi_tasks.models.runtime import FastTfidf, ServedClassifier, save_bundle
-from geulpi_tasks.models.tags import suggest_tags, suggest_tags_batch
+from geulpi_tasks.models.tags import suggest_tags, suggest_tags_batch, tag_text
 from geulpi_tasks.schemas import CATEGORIES, Event, input_error, parse_event, parse_events
 
 DEV_FIT, DEV_HOLDOUT = split_dev(load_rows(SetRole.DEV))
 _ODD_TITLES = ["URGENT!! 마감 review", "maybe yoga?", "  padded title  ", "dinner\nwith\tfriends", "🎂 생일 파티",
                "Google Meet sync 1:1", "fondue night", "ＦＵＬＬ　ＷＩＤＴＨ standup", "시간되면 헬스", "x" * 500,
-               "EOD p0 blocker", "Σ ΟΔΟΣ", "a", "do laundry; pick up kids", "call mom/dad"]
+               "EOD p0 blocker", "Σ ΟΔΟΣ", "a", "do laundry; pick up kids", "call mom/dad", "ﾃﾞｰﾄ ´e İstanbul ǅ"]
 
 
 def _wire(e: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +48,8 @@ def _varied_wire(n: int, seed: int) -> list[dict[str, Any]]:
         end = start + timedelta(minutes=rng.choice([0, 15, 60, 12 * 60, 24 * 60, 3 * 24 * 60]))
         event: dict[str, Any] = {"title": title, "startTime": start.isoformat(), "endTime": end.isoformat()}
         if i % 2:
-            event["description"] = rng.choice(["", "  notes ", "중요한 회의", "optional", None, "bring laptop!!"])
+            event["description"] = rng.choice(["", "  notes ", "중요한 회의", "optional", None, "bring laptop!!",
+                                               "\u3000", "\uff9e마감", "\u0301é ΣΑΣ", "ﬁnal ①"])
         if i % 3 == 0:
             event["location"] = rng.choice(["Room 4", " 강남역 ", None, "airport"])
         if i % 4 == 0:
@@ -118,6 +125,13 @@ def test_numeric_features_equal_the_per_event_rows_to_the_last_bit(events: list[
     expected = np.asarray([_numeric_row(e) for e in events], dtype=np.float64)
     assert np.array_equal(numeric_features(events), expected)
     assert numeric_features([]).shape == (0, expected.shape[1])
+
+
+def test_shared_normalisation_equals_each_texts_own(events: list[Any]) -> None:
+    texts = EventTexts(events)
+    assert texts.model() == [event_text(e) for e in events]
+    assert texts.tags() == [tag_text(e) for e in events]
+    assert texts.rules() == [normalize_text(f"{e.title} {e.description}") for e in events]
 
 
 def test_batch_tags_and_rules_equal_the_per_event_ones(events: list[Any]) -> None:
