@@ -73,6 +73,7 @@ def main() -> None:
                         "geulpi-profile:, deleted at the end); without it they are built but not sent")
     args = parser.parse_args()
 
+    from api.task_repr import args_repr
     from geulpi_tasks.features.event_features import EventTexts, numeric_features
     from geulpi_tasks.feedback import remember_classified
     from geulpi_tasks.inference.classification import classify_events
@@ -105,6 +106,7 @@ def main() -> None:
         events = stage("api: parse_events", lambda: parse_events(doc["events"], max_count=1000))
         wire = stage("api: events_to_wire", lambda: events_to_wire(events))
         message = stage("api: task message JSON encode", lambda: json.dumps([[wire], {}, {}]))
+        stage("api: task argsrepr (redacted)", lambda: args_repr([wire], secret=b"profile-secret"))
         # ---- worker
         decoded = stage("worker: task message JSON decode", lambda: json.loads(message)[0][0])
         parsed = stage("worker: parse_events", lambda: parse_events(decoded, max_count=1000))
