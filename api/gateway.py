@@ -21,7 +21,6 @@ from api.task_repr import args_repr
 from celeryconfig import is_amqp
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, NotFound, RemoteError, Timeout, Unavailable, error_from_dict
 from geulpi_tasks.privacy.erasure import remember_user_tasks
-from geulpi_tasks.privacy.redaction import redact
 from workers.side_writes import SideWriter
 from workers.task_events import sampled
 from workers.task_names import CLASSIFY_COALESCED, CLASSIFY_EVENT
@@ -222,8 +221,8 @@ class TaskGateway:
     def _publish_options(self, args: list[Any]) -> dict[str, Any]:
         # Flower and worker logs show the arguments as short JSON instead of a cut Python repr, with event text as
         # its length and a keyed hash unless full arguments were asked for (GEULPI_FLOWER_FULL_ARGS).
-        shown = args if self.redaction_secret is None else redact(args, self.redaction_secret)
-        return {"argsrepr": args_repr(shown), "kwargsrepr": "{}", "confirm_timeout": PUBLISH_CONFIRM_TIMEOUT_S}
+        return {"argsrepr": args_repr(args, secret=self.redaction_secret), "kwargsrepr": "{}",
+                "confirm_timeout": PUBLISH_CONFIRM_TIMEOUT_S}
 
     def _remember(self, task_id: str, name: str) -> None:
         kind = SHORT_LIVED if _queue_of(name) == "inference" else POLLED

@@ -73,7 +73,9 @@ def _log_request(response: Response) -> None:
         "durationMs": round((time.perf_counter() - started) * 1000.0, 3) if started else None,
         "requestBytes": request.content_length}
     if request.endpoint in _MODEL_ENDPOINTS and response.status_code == 200 and response.is_json:
-        body = response.get_json(silent=True)
+        body = g.get("geulpi_answer")  # the answer as the handler returned it (api/http.py)
+        if body is None:
+            body = response.get_json(silent=True)
         if isinstance(body, dict):
             fields["modelVersion"] = body.get("modelVersion")
             fields["batchSize"] = body.get("count")

@@ -48,6 +48,23 @@ def rule_priority(event: EventInput) -> Priority | None:
     return None
 
 
+def rule_priorities(events: Sequence[EventInput], texts: Sequence[str] | None = None) -> list[Priority | None]:
+    """``rule_priority`` of every event, each marker set scanning the batch's texts once (``MarkerSet.found_in``).
+    ``texts``: the events' ``EventTexts.rules()`` when the caller has them."""
+    if texts is None:
+        texts = [normalize_text(f"{e.title} {e.description}") for e in events]
+    high = _HIGH.found_in(texts) | np.fromiter(("!!" in t for t in texts), dtype=bool, count=len(texts))
+    low = _LOW.found_in(texts)
+    return [Priority.HIGH if h else (Priority.LOW if lo else None) for h, lo in zip(high.tolist(), low.tolist())]
+
+
+def predict_priorities(events: Sequence[EventInput], learned: Sequence[Priority | str | None],
+                       texts: Sequence[str] | None = None) -> list[Priority]:
+    """``predict_priority`` of every event with its learned priority, the rules looked up for the batch at once."""
+    return [ruled if ruled is not None else (Priority(p) if p is not None else Priority.MEDIUM)
+            for ruled, p in zip(rule_priorities(events, texts), learned)]
+
+
 def predict_priority(event: EventInput, learned: Priority | str | None = None) -> Priority:
     """The rules wrapped around the learned priority (``learned``); MEDIUM when neither decides."""
     ruled = rule_priority(event)
@@ -71,10 +88,12 @@ class PriorityClassifier:
     classes: tuple[str, ...] = PRIORITIES
     categories: tuple[str, ...] = CATEGORIES
 
-    def _rest(self, events: Sequence[EventInput], category_idx: np.ndarray) -> np.ndarray:
+    def _rest(self, events: Sequence[EventInput], category_idx: np.ndarray, numeric: np.ndarray | None = None
+              ) -> np.ndarray:
+        """``numeric``: the events' ``numeric_features`` when the caller has them already."""
         onehot = np.zeros((len(events), len(self.categories)))
         onehot[np.arange(len(events)), category_idx] = 1.0
-        num = (numeric_features(events) - self.numeric_mean) / self.numeric_scale
+        num = ((numeric_features(events) if numeric is None else numeric) - self.numeric_mean) / self.numeric_scale
         return np.hstack([onehot, num])
 
     def logits(self, x_text: Any, events: Sequence[EventInput], category_idx: np.ndarray) -> np.ndarray:

@@ -6,6 +6,8 @@ weekend context, so the same event always gets the same tags and no stop-word or
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from geulpi_tasks.features.event_features import MarkerSet, normalize_text
 from geulpi_tasks.schemas import EventInput
 
@@ -55,7 +57,7 @@ def _time_tags(event: EventInput) -> list[str]:
 
 def suggest_tags(event: EventInput, category: str, *, urgent: bool = False) -> list[str]:
     """At most five distinct tags: content tags first (most specific), then category, urgency and time context."""
-    text = normalize_text(" ".join(p for p in (event.title, event.description, event.location) if p))
+    text = tag_text(event)
     tags: list[str] = [tag for tag, words in _KEYWORDS if words.any_in(text)]
     tags.append(category.lower())
     if urgent:
@@ -65,3 +67,31 @@ def suggest_tags(event: EventInput, category: str, *, urgent: bool = False) -> l
     tags.extend(_time_tags(event))
     distinct = list(dict.fromkeys(tags))
     return distinct[:MAX_TAGS]
+
+
+def tag_text(event: EventInput) -> str:
+    """The normalised text the content tags are looked for in."""
+    return normalize_text(" ".join(p for p in (event.title, event.description, event.location) if p))
+
+
+def suggest_tags_batch(events: Sequence[EventInput], categories: Sequence[str], urgent: Sequence[bool],
+                       texts: Sequence[str] | None = None) -> list[list[str]]:
+    """``suggest_tags`` of every event, the same lists: each marker set scans the batch's texts once
+    (``MarkerSet.found_in``) instead of each text in turn (issue 13: the tags were ~20 ms per 1000 events).
+    ``texts``: the events' ``EventTexts.tags()`` when the caller has them."""
+    content: list[list[str]] = [[] for _ in events]
+    if texts is None:
+        texts = [tag_text(e) for e in events]
+    for tag, words in _KEYWORDS:  # in vocabulary order, as suggest_tags lists them
+        for i in words.found_in(texts).nonzero()[0].tolist():
+            content[i].append(tag)
+    out = []
+    for event, tags, category, is_urgent in zip(events, content, categories, urgent):
+        tags.append(category.lower())
+        if is_urgent:
+            tags.append("urgent")
+        if len(event.attendees) >= 2:
+            tags.append("group")
+        tags.extend(_time_tags(event))
+        out.append(list(dict.fromkeys(tags))[:MAX_TAGS])
+    return out

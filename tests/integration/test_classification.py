@@ -131,3 +131,55 @@ def test_answers_carry_a_request_id_usable_for_feedback(client):
             break
         time.sleep(0.05)
     assert feedback.status_code in (200, 201), feedback.json
+
+
+def _predictions_counted(client) -> float:
+    text = client.get("/monitoring/metrics").get_data(as_text=True)
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("ml_predictions_total{") and 'status="success"' in line)
+
+
+def test_a_varied_batch_answers_as_single_calls_and_counts_every_event(client, base_settings):
+    import redis as redis_lib
+
+    from geulpi_tasks.data.generator import generate_events
+    from geulpi_tasks.feedback import feedback_key
+    from geulpi_tasks.monitoring.keys import MonitoringKeys
+
+    events = [{k: v for k, v in e.items() if k not in {"category", "priority", "lang"}}
+              for e in generate_events(200, seed=13)]
+    events[::7] = [{**e, "title": f"  {e['title']} !! ", "startTime": e["startTime"] + "Z", "endTime": e["endTime"]
+                    + "Z", "attendees": [{"email": "a@x.io"}, "b@x.io"], "userId": 7} for e in events[::7]]
+    redis_client = redis_lib.Redis.from_url(base_settings.redis_url)
+    stream = MonitoringKeys(base_settings.key_prefix).predictions(base_settings.model_name)
+    logged, counted = redis_client.xlen(stream), _predictions_counted(client)
+
+    response = _post(client, "/v2/classify-events", {"events": events})
+    assert response.status_code == 200, response.json
+    results = response.json["results"]
+    assert response.json["count"] == len(results) == len(events)
+    for event, result in zip(events[:40], results[:40]):
+        single = _post(client, "/v2/classify-event", event).json
+        for key in ("eventType", "priority", "needsReview", "suggestedTags", "modelVersion", "eventId"):
+            assert result[key] == single[key], (key, event)
+        assert all(abs(result["probabilities"][c] - single["probabilities"][c]) <= 1e-6 + 1e-12 for c in CATEGORIES)
+
+    # The bookkeeping is written just after the answer: wait for it (bounded), then check it is exact.
+    deadline = time.monotonic() + 10
+    while redis_client.xlen(stream) < logged + len(events) + 40 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert redis_client.xlen(stream) == logged + len(events) + 40
+    assert _predictions_counted(client) == counted + len(events) + 40
+    for result in results:
+        assert redis_client.exists(feedback_key(base_settings.key_prefix, "recent", "request", result["requestId"]))
+    users = redis_client.smembers(feedback_key(base_settings.key_prefix, "by_user", "7"))
+    assert {k.decode().rsplit(":", 1)[-1] for k in users} >= {r["requestId"].rsplit(":", 1)[-1]
+                                                               for r in results[::7]}
+
+
+def test_a_bad_event_in_a_batch_is_a_400_naming_it_before_the_queue(client):
+    events = [{"title": "ok", "startTime": "2024-01-23T10:00:00", "endTime": "2024-01-23T11:00:00"}] * 3
+    events = [*events, {**events[0], "endTime": "2024-01-23T09:00:00"}, {**events[0], "title": 5}]
+    response = _post(client, "/v2/classify-events", {"events": events})
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["details"]["field"] == "events[3].endTime"

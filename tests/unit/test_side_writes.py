@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import redis
@@ -40,3 +41,29 @@ def test_a_redis_outage_costs_only_the_writes_queued_then(caplog):  # type: igno
     writer.submit("prediction log", lambda c: c.xadd("k", {"a": "1"}))
     assert writer.flush(10.0)
     assert "side writes not stored" in caplog.text and "prediction log" in caplog.text
+
+
+def test_batched_writes_store_every_record_byte_for_byte(redis_server):  # type: ignore[no-untyped-def]
+    client = redis.Redis.from_url(redis_server)
+    prefix = "side-writes-exact"
+    events = [{"title": f"회의 🎂 \"q\" \\ {i}", "startTime": "2024-01-01T10:00:00", "endTime": "2024-01-01T11:00:00",
+               **({"eventId": f"e{i}"} if i % 2 else {}), **({"userId": f"u{i % 3}"} if i % 5 else {})}
+              for i in range(1203)]
+    items = [(e, {"eventType": "WORK", "priority": "LOW", "confidence": 0.123456, "modelVersion": "1"}, f"r{i}")
+             for i, e in enumerate(events)]
+    written = remember_classified(client, prefix, items, ttl_s=60)
+    assert written == 1203 + 601
+    record = client.get(f"{prefix}:feedback:recent:event:e1")
+    assert record is not None and json.loads(record)["event"] == events[1]
+    assert record == client.get(f"{prefix}:feedback:recent:request:r1")
+    assert 0 < client.ttl(f"{prefix}:feedback:recent:request:r0") <= 60
+    assert client.scard(f"{prefix}:feedback:by_user:u1") == sum(
+        1 + (i % 2) for i in range(1203) if i % 5 and i % 3 == 1)
+    assert 0 < client.ttl(f"{prefix}:feedback:by_user:u1") <= 60
+
+    records = [PredictionRecord(model_version="1", status="success", latency_ms=0.05 * i, predicted_class="WORK",
+                                confidence=0.9, features={"lang": "ko", "title_length": i}) for i in range(1500)]
+    records.append(PredictionRecord(model_version="2", status="error"))
+    assert record_predictions(client, prefix, "m", records, max_len=100000) == 1501
+    stored = client.xrange(MonitoringKeys(prefix).predictions("m"))
+    assert [PredictionRecord.from_fields(raw) for _, raw in stored] == records

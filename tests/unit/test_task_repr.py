@@ -49,3 +49,13 @@ def test_a_failed_inference_task_shows_only_the_kind_of_error():
                    "exc": "InvalidInput(\"'title' Therapy with Dr. Kim is too long\")"}
     assert _DropInferenceResults().filter(record) is True
     assert "Therapy" not in record.getMessage() and "InvalidInput" in record.getMessage()
+
+
+def test_redacted_arguments_show_as_redacting_everything_first_would():
+    from geulpi_tasks.privacy.redaction import redact
+
+    secret = b"s3cret"
+    events = [{"title": f"치료 {i}", "description": "" if i % 2 else "notes " * 40, "attendees": ["a@x.kr"] * (i % 3),
+               "location": None, "nested": {"title": "x" * 300}} for i in range(1000)]
+    for args in ([events], [events[:2], {"explain": True}], [{"title": "t", "training_data": events}], []):
+        assert args_repr(args, secret=secret) == args_repr(redact(args, secret))
