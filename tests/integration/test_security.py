@@ -31,7 +31,8 @@ MUTATING = {
     ("POST", "/models/compare"), ("POST", "/experiments/create"), ("POST", "/experiments/<experiment_id>/stop"),
     ("POST", "/monitoring/alerts/rules"), ("DELETE", "/monitoring/alerts/rules/<name>"),
     ("DELETE", "/users/<user_id>/data"), ("POST", "/models/<name>/shadow"), ("DELETE", "/models/<name>/shadow"),
-    ("POST", "/models/<name>/shadow/promote"),
+    ("POST", "/models/<name>/shadow/promote"), ("POST", "/models/<name>/approvals/<approval_id>/approve"),
+    ("POST", "/models/<name>/approvals/<approval_id>/reject"),
 }
 # Reads that always need a key, whatever GEULPI_AUTH_READS says.
 PRIVATE = {("GET", "/audit")}
@@ -40,7 +41,7 @@ CLASSIFY = {("POST", "/v2/classify-event"), ("POST", "/classify-event"), ("POST"
             ("POST", "/analyze-burnout"), ("POST", "/feedback")}
 ALWAYS_OPEN = {("GET", "/health"), ("GET", "/openapi.json"), ("GET", "/monitoring/metrics"), ("GET", "/docs")}
 SAMPLE_PATHS = {"<name>": "event_classifier", "<experiment_id>": "nope", "<model_name>": "event_classifier",
-                "<task_id>": "nope", "<user_id>": "nobody"}
+                "<task_id>": "nope", "<user_id>": "nobody", "<approval_id>": "0123456789abcdef"}
 
 
 def _concrete(path: str) -> str:
