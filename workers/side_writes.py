@@ -11,12 +11,12 @@ the queue is drained when the worker shuts down.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import threading
 from typing import Any, Callable
 
 import redis
+
+from geulpi_tasks.background_queue import BackgroundQueue
 
 log = logging.getLogger(__name__)
 
@@ -41,43 +41,13 @@ class _Into:
         return getattr(self._pipe, name)
 
 
-class SideWriter:
+class SideWriter(BackgroundQueue["tuple[str, Write] | None"]):
     def __init__(self, client_factory: Callable[[], redis.Redis]):
-        self._client_factory = client_factory
-        self._queue: queue.SimpleQueue[tuple[str, Write] | None] = queue.SimpleQueue()
-        self._pid: int | None = None
-        self._thread: threading.Thread | None = None
-        self._client: redis.Redis | None = None
-        self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._pending = 0
+        super().__init__(client_factory, "side-writes")
 
     def submit(self, what: str, write: Write) -> None:
         """Queue ``write(pipeline)``; ``what`` names it in the warning if Redis refuses it."""
-        self._ensure_thread()
-        with self._lock:
-            self._pending += 1
-            self._idle.clear()
-        self._queue.put((what, write))
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until everything queued so far was sent (or failed and was logged)."""
-        return self._idle.wait(timeout)
-
-    def _ensure_thread(self) -> None:
-        pid = os.getpid()
-        if self._pid == pid and self._thread is not None:
-            return
-        with self._lock:
-            if self._pid != pid:  # a forked child starts its own thread and client
-                self._queue = queue.SimpleQueue()
-                self._client = None
-                self._pending = 0
-                self._idle.set()
-                self._pid = pid
-                self._thread = threading.Thread(target=self._run, name="side-writes", daemon=True)
-                self._thread.start()
+        self._put((what, write), 1)
 
     def _run(self) -> None:
         while True:
@@ -89,19 +59,13 @@ class SideWriter:
                 except queue.Empty:
                     break
             self._send([b for b in batch if b is not None])
-            with self._lock:
-                self._pending -= len(batch)
-                if self._pending <= 0:
-                    self._pending = 0
-                    self._idle.set()
+            self._done(len(batch))
 
     def _send(self, batch: list[tuple[str, Write]]) -> None:
         if not batch:
             return
         try:
-            if self._client is None:
-                self._client = self._client_factory()
-            pipe = self._client.pipeline(transaction=False)
+            pipe = self._redis().pipeline(transaction=False)
             into = _Into(pipe)
             for what, write in batch:
                 try:

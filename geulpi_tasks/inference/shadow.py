@@ -14,15 +14,14 @@ or dropped.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import redis
 
+from geulpi_tasks.background_queue import BackgroundQueue
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, GeulpiError, Unavailable
 from geulpi_tasks.inference.classification import classify_events
 from geulpi_tasks.inference.model_provider import ModelProvider
@@ -50,7 +49,7 @@ class ShadowJob:
     dropped: int = 0
 
 
-class ShadowScorer:
+class ShadowScorer(BackgroundQueue[ShadowJob]):
     """One per inference process (a forked child starts its own thread). Thread-safe."""
 
     def __init__(self, provider: ModelProvider, client_factory: Callable[[], redis.Redis], *, key_prefix: str,
@@ -63,21 +62,8 @@ class ShadowScorer:
         self.record_ttl_s = record_ttl_s
         self.review_threshold = review_threshold
         self.max_queued = max_queued
-        self._client_factory = client_factory
-        self._client: redis.Redis | None = None
         self._cached: tuple[float, ShadowDeployment | None] | None = None
-        self._queue: queue.SimpleQueue[ShadowJob] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._pending = 0  # events queued and not yet written
-        self._pid: int | None = None
-        self._thread: threading.Thread | None = None
-
-    def _redis(self) -> redis.Redis:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
+        super().__init__(client_factory, "shadow-scorer")
 
     def running(self) -> ShadowDeployment | None:
         """The model's running shadow as read at most ``cache_ttl_s`` ago; None (logged) when Redis is down."""
@@ -106,32 +92,11 @@ class ShadowScorer:
                 if str(answer.get("modelVersion")) == deployment.production_version]
         if not kept:
             return 0
-        self._ensure_thread()
-        with self._lock:
+        with self._lock:  # a soft bound: two tasks passing it at once may queue a little over it
             full = self._pending + len(kept) > self.max_queued
-            self._pending += 1 if full else len(kept)
-            self._idle.clear()
-        self._queue.put(ShadowJob(deployment, single, dropped=len(kept)) if full
-                        else ShadowJob(deployment, single, list(kept)))
+        self._put(ShadowJob(deployment, single, dropped=len(kept)) if full
+                  else ShadowJob(deployment, single, list(kept)), 1 if full else len(kept))
         return 0 if full else len(kept)
-
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until everything queued so far was scored and written (or failed and was logged)."""
-        return self._idle.wait(timeout)
-
-    def _ensure_thread(self) -> None:
-        pid = os.getpid()
-        if self._pid == pid and self._thread is not None:
-            return
-        with self._lock:
-            if self._pid != pid:  # a forked child starts its own queue, thread and client
-                self._queue = queue.SimpleQueue()
-                self._client = None
-                self._pending = 0
-                self._idle.set()
-                self._pid = pid
-                self._thread = threading.Thread(target=self._run, name="shadow-scorer", daemon=True)
-                self._thread.start()
 
     def _run(self) -> None:
         while True:
@@ -149,11 +114,7 @@ class ShadowScorer:
             done = 0
             for deployment, group in _by_deployment(jobs).items():
                 done += self._score_and_write(deployment, group)
-            with self._lock:
-                self._pending -= done
-                if self._pending <= 0:
-                    self._pending = 0
-                    self._idle.set()
+            self._done(done)
 
     def _score_and_write(self, deployment: ShadowDeployment, jobs: list[ShadowJob]) -> int:
         """Score ``jobs`` with the shadow and write their figures; returns how many queue slots they held."""
