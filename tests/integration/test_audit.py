@@ -25,6 +25,8 @@ ACTIONS = {
     "users.erase", ("POST", "/models/<name>/shadow"): "models.shadow.start",
     ("DELETE", "/models/<name>/shadow"): "models.shadow.stop",
     ("POST", "/models/<name>/shadow/promote"): "models.shadow.promote",
+    ("POST", "/models/<name>/approvals/<approval_id>/approve"): "models.approvals.approve",
+    ("POST", "/models/<name>/approvals/<approval_id>/reject"): "models.approvals.reject",
 }
 # Bodies that do no harm: refused by validation or naming nothing that exists (no job starts, nothing changes).
 HARMLESS = {("POST", "/models/train"): {"model_type": "spam"},
