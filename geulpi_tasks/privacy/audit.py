@@ -96,7 +96,10 @@ def parse_since(raw: str | None) -> float | None:
 def read_audit(client: Any, key_prefix: str, *, since: float | None = None, action: str | None = None,
                limit: int = MAX_READ) -> list[dict[str, Any]]:
     """Entries at or after ``since`` (oldest first), of ``action`` (exact, or a prefix such as ``models``), at most
-    ``limit``. Raises Unavailable when Redis does not answer."""
+    ``limit``. Raises Unavailable when Redis does not answer.
+
+    The stream id is Redis's clock when the entry was added, never before its ``at``: reading from ``since`` by id
+    finds every entry at or after ``since`` plus a few written just before it, which the ``at`` check drops."""
     start = f"{int(since * 1000)}-0" if since is not None else "-"
     found: list[dict[str, Any]] = []
     try:
@@ -105,6 +108,8 @@ def read_audit(client: Any, key_prefix: str, *, since: float | None = None, acti
             for entry_id, raw in page:
                 entry = AuditEntry.from_fields(raw)
                 if action and entry.action != action and not entry.action.startswith(action + "."):
+                    continue
+                if since is not None and entry.at < since:
                     continue
                 eid = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
                 found.append({"id": eid, **asdict(entry)})

@@ -50,6 +50,15 @@ def fit_text_stage(train: Sequence[dict], val: Sequence[dict], test: Sequence[di
         y_tr = np.r_[y_tr, y_vague].astype(np.int64)
         weights = np.r_[weights, w_vague]
         realistic = np.r_[realistic, np.zeros(len(y_vague), dtype=bool)]
+        # Generated rows are label-smoothed as in the first model's recipe (RecipeParams.generated_smoothing).
+        generated = np.flatnonzero([r.get("source") == "generated" for r in train])
+        if recipe.generated_smoothing > 0 and len(generated):
+            other = (y_tr[generated] + np.random.default_rng(seed).integers(1, len(classes), len(generated))
+                     ) % len(classes)
+            tr_events = tr_events + [tr_events[i] for i in generated]
+            y_tr = np.r_[y_tr, other].astype(np.int64)
+            weights = np.r_[weights, np.full(len(generated), recipe.generated_smoothing)]
+            realistic = np.r_[realistic, np.zeros(len(generated), dtype=bool)]
     vectorizer = build_vectorizer(text)
     x_text = vectorizer.fit_transform([event_text(e) for e in tr_events])
     text_model = LogisticRegression(C=text.c, max_iter=3000, random_state=seed)

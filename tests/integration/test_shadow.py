@@ -34,6 +34,7 @@ from geulpi_tasks.registry.store import (
 from geulpi_tasks.schemas import CATEGORIES
 from geulpi_tasks.shadow.store import shadow_key
 from geulpi_tasks.shadow.summary import find_shadow_summary
+from geulpi_tasks.tools.redis_server import free_port, start_redis_server, stop_redis_server
 from tests.conftest import TEST_API_KEY, WorkerProcess, keyed_client, wait_task
 from workers.celery_app import create_celery
 
@@ -59,8 +60,13 @@ def _rotated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def shadow_env(base_settings, production_model, tmp_path_factory):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("shadow")
     data_dir = root / "data"
+    # A Redis of its own: on the shared one, another module's inference worker could take these tasks, and events
+    # it answers are not this shadow's (the exact counts below would miss them).
+    port = free_port()
+    redis_proc = start_redis_server(port, root / "redis", appendonly=False)
     # Cache TTL 0: the worker reads the running shadow on every task, so "after the start" is exact for the counts.
-    settings = base_settings.replace(data_dir=data_dir, mlflow_tracking_uri=f"sqlite:///{data_dir / 'mlflow.db'}",
+    settings = base_settings.replace(redis_url=f"redis://127.0.0.1:{port}/0", data_dir=data_dir,
+                                     mlflow_tracking_uri=f"sqlite:///{data_dir / 'mlflow.db'}",
                                      shadow_cache_ttl_s=0.0, key_prefix=f"geulpi-shadow-{uuid.uuid4().hex[:6]}")
     bundle = download_bundle(base_settings.effective_tracking_uri, base_settings.model_name, production_model,
                              root / "bundles")
@@ -89,6 +95,7 @@ def shadow_env(base_settings, production_model, tmp_path_factory):  # type: igno
     finally:
         worker.stop()
         celery.close()
+        stop_redis_server(redis_proc)
 
 
 def _wait_observed(client, target: int, timeout: float = 90.0) -> dict[str, Any]:  # type: ignore[no-untyped-def]
