@@ -202,6 +202,12 @@ def vague_training_rows(n: int, seed: int, weight: float) -> tuple[list[EventInp
             np.tile(target * weight, len(events)))
 
 
+def smoothing_labels(y: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
+    """A random other class for each label in ``y``: the copies that label-smooth generated rows
+    (``RecipeParams.generated_smoothing``), shared by the first model's recipe and a training job's text stage."""
+    return (y + np.random.default_rng(seed).integers(1, n_classes, len(y))) % n_classes
+
+
 def _fit_text_model(x, y, w, c: float, seed: int) -> LogisticRegression:
     model = LogisticRegression(C=c, max_iter=3000, random_state=seed)
     return model.fit(x, y, sample_weight=w)
@@ -230,11 +236,9 @@ def train_event_classifier(train_rows: Sequence[dict[str, Any]], val_rows: Seque
     y_train = np.r_[y_fit, y_vague].astype(np.int64)
     w_train = np.r_[w_fit, w_vague]
     if recipe.generated_smoothing > 0:
-        rng = np.random.default_rng(seed)
         n_gen = len(train_rows)
-        other = (y_fit[:n_gen] + rng.integers(1, len(CATEGORIES), n_gen)) % len(CATEGORIES)
         events = events + fit_events[:n_gen]
-        y_train = np.r_[y_train, other].astype(np.int64)
+        y_train = np.r_[y_train, smoothing_labels(y_fit[:n_gen], len(CATEGORIES), seed)].astype(np.int64)
         w_train = np.r_[w_train, np.full(n_gen, recipe.generated_smoothing)]
     cal_rows = list(calibration_rows) if calibration_rows else list(val_rows)
     cal_events, y_cal = labelled_to_inputs(cal_rows)

@@ -10,7 +10,13 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.features.event_features import event_text, numeric_features
-from geulpi_tasks.models.event_classifier import RecipeParams, TextParams, build_vectorizer, vague_training_rows
+from geulpi_tasks.models.event_classifier import (
+    RecipeParams,
+    TextParams,
+    build_vectorizer,
+    smoothing_labels,
+    vague_training_rows,
+)
 from geulpi_tasks.models.priority import PRIORITIES, PriorityClassifier, train_priority_classifier
 from geulpi_tasks.optimization.search import Stage2Data
 from geulpi_tasks.schemas import CATEGORIES, parse_event
@@ -53,10 +59,8 @@ def fit_text_stage(train: Sequence[dict], val: Sequence[dict], test: Sequence[di
         # Generated rows are label-smoothed as in the first model's recipe (RecipeParams.generated_smoothing).
         generated = np.flatnonzero([r.get("source") == "generated" for r in train])
         if recipe.generated_smoothing > 0 and len(generated):
-            other = (y_tr[generated] + np.random.default_rng(seed).integers(1, len(classes), len(generated))
-                     ) % len(classes)
             tr_events = tr_events + [tr_events[i] for i in generated]
-            y_tr = np.r_[y_tr, other].astype(np.int64)
+            y_tr = np.r_[y_tr, smoothing_labels(y_tr[generated], len(classes), seed)].astype(np.int64)
             weights = np.r_[weights, np.full(len(generated), recipe.generated_smoothing)]
             realistic = np.r_[realistic, np.zeros(len(generated), dtype=bool)]
     vectorizer = build_vectorizer(text)
