@@ -22,6 +22,7 @@ from api.coalescer import Coalescer
 from api.errors import register_error_handlers
 from api.gateway import TaskGateway
 from api.http import register_body_check
+from api.json_provider import FastJSONProvider
 from api.limits import LIMITED_BLUEPRINTS, register_limits
 from api.state import ApiState, init_state
 from api.telemetry import register_telemetry
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, celery: Celery | None = None) -
         celery = create_celery(settings)
     app = Flask("geulpi_api", static_folder=docs.ASSETS_DIR, static_url_path=docs.ASSETS_URL)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = FastJSONProvider(app)
     gateway = TaskGateway(celery, key_prefix=settings.key_prefix, in_process=settings.disable_redis,
                           breaker_cooldown_s=settings.breaker_cooldown_s,
                           ping_timeout_s=settings.health_ping_timeout_s,

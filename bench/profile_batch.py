@@ -77,11 +77,13 @@ def main() -> None:
     from geulpi_tasks.features.event_features import EventTexts, numeric_features
     from geulpi_tasks.feedback import remember_classified
     from geulpi_tasks.inference.classification import classify_events
+    from geulpi_tasks import fast_json
     from geulpi_tasks.json_documents import parse_json_document
     from geulpi_tasks.models.runtime import ServedClassifier
     from geulpi_tasks.monitoring.metrics import instruments
     from geulpi_tasks.monitoring.prediction_log import record_predictions
     from geulpi_tasks.schemas import events_to_wire, parse_events
+    from workers import json_serializer as wire_json
     from workers import metrics_signals
 
     client: Any = redis.Redis.from_url(args.redis_url) if args.redis_url else _Pipe()
@@ -105,10 +107,10 @@ def main() -> None:
         doc = stage("api: parse JSON body", lambda: parse_json_document(body))
         events = stage("api: parse_events", lambda: parse_events(doc["events"], max_count=1000))
         wire = stage("api: events_to_wire", lambda: events_to_wire(events))
-        message = stage("api: task message JSON encode", lambda: json.dumps([[wire], {}, {}]))
+        message = stage("api: task message JSON encode", lambda: wire_json.dumps([[wire], {}, {}]))
         stage("api: task argsrepr (redacted)", lambda: args_repr([wire], secret=b"profile-secret"))
         # ---- worker
-        decoded = stage("worker: task message JSON decode", lambda: json.loads(message)[0][0])
+        decoded = stage("worker: task message JSON decode", lambda: wire_json.loads(message)[0][0])
         parsed = stage("worker: parse_events", lambda: parse_events(decoded, max_count=1000))
         stage("  model: normalised texts", lambda: EventTexts(parsed).model())
         stage("  model: numeric_features", lambda: numeric_features(parsed))
@@ -119,7 +121,7 @@ def main() -> None:
             r["requestId"] = f"task:{i}"
         reply = {"results": results, "count": len(results), "modelName": "event_classifier", "modelVersion": "1",
                  "latencyMs": 1.0}
-        stored = stage("worker: result JSON encode", lambda: json.dumps({"status": "SUCCESS", "result": reply}))
+        stored = stage("worker: result JSON encode", lambda: wire_json.dumps({"status": "SUCCESS", "result": reply}))
         records = stage("worker: prediction records", lambda: metrics_signals._prediction_records(
             "geulpi.inference.classify_events", [decoded], reply))
 
@@ -138,8 +140,8 @@ def main() -> None:
         items = [(e, {**a, "modelName": "event_classifier"}, a["requestId"]) for e, a in zip(decoded, results)]
         stage("worker: feedback cache write", lambda: remember_classified(client, "geulpi-profile", items, ttl_s=60))
         # ---- API again
-        answer = stage("api: result JSON decode", lambda: json.loads(stored)["result"])
-        stage("api: response JSON encode", lambda: json.dumps(answer))
+        answer = stage("api: result JSON decode", lambda: wire_json.loads(stored)["result"])
+        stage("api: response JSON encode", lambda: fast_json.dumps(answer))
 
 
     for rnd in range(args.repeat + 2):

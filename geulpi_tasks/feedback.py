@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from geulpi_tasks import fast_json
 from geulpi_tasks.errors import REDIS_OUTAGE_ERRORS, InvalidInput, NotFound, Unavailable
 from geulpi_tasks.experiments.store import record_feedback_outcome as record_variant_outcome
 from geulpi_tasks.monitoring.accuracy import record_feedback_outcome
@@ -68,15 +69,14 @@ def remember_classified(redis_client: Any, key_prefix: str,
     records: list[str] = []
     by_user: dict[str, list[str]] = {}
     for event_wire, result, request_id in items:
-        record = json.dumps({"event": {k: event_wire[k] for k in _EVENT_FIELDS if k in event_wire},
+        record = fast_json.dumps_text({"event": {k: event_wire[k] for k in _EVENT_FIELDS if k in event_wire},
                              "predictedCategory": result.get("eventType"), "predictedPriority": result.get("priority"),
                              "confidence": result.get("confidence"), "modelName": result.get("modelName"),
                              "modelVersion": result.get("modelVersion"),
                              # set while an A/B experiment served the answer: feedback then scores the variant
                              "experimentId": result.get("experimentId"), "variant": result.get("variant"),
                              # names the event's shadow record (geulpi_tasks/shadow) when feedback names the eventId
-                             "requestId": request_id},
-                            ensure_ascii=False)
+                             "requestId": request_id})
         mine = []
         if event_wire.get("eventId") is not None:
             mine.append(feedback_key(key_prefix, "recent", "event", str(event_wire["eventId"])))
@@ -92,7 +92,7 @@ def remember_classified(redis_client: Any, key_prefix: str,
     pipe = redis_client.pipeline(transaction=False)
     for start in range(0, len(keys), _SET_CHUNK):
         chunk = list(zip(keys[start:start + _SET_CHUNK], records[start:start + _SET_CHUNK]))
-        pipe.eval(_SET_ALL, 0, ttl_s, json.dumps(chunk, ensure_ascii=False))
+        pipe.eval(_SET_ALL, 0, ttl_s, fast_json.dumps(chunk))
     for user_id, user_keys in by_user.items():  # one index update per user and batch, not per event
         index = feedback_key(key_prefix, "by_user", user_id)
         pipe.sadd(index, *user_keys)

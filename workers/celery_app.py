@@ -13,6 +13,7 @@ from celery import Celery
 
 import celeryconfig
 from geulpi_tasks.settings import Settings
+from workers.json_serializer import use_fast_json
 from workers.result_backend import use_fast_backend
 
 # Worker logs are not a terminal: MLflow's download progress bars would only add empty warning lines.
@@ -30,6 +31,7 @@ def configure(celery: Celery, settings: Settings) -> Celery:
     """Apply ``settings`` (queues, routes, transports, timeouts) to ``celery`` and keep them for its tasks."""
     celery.conf.update(celeryconfig.build(settings))
     use_fast_backend(celery)  # issue 13: no extra GET per stored or awaited result (workers/result_backend.py)
+    use_fast_json()  # issue 13: task messages and results encoded with orjson (workers/json_serializer.py)
     celery.conf.geulpi_settings = settings
     return celery
 

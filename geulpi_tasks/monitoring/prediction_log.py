@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+from geulpi_tasks import fast_json
 from geulpi_tasks.monitoring.keys import MonitoringKeys
 
 # Features summarised per event. Numeric ones are compared as distributions, categorical ones as class mixes.
@@ -79,7 +80,7 @@ class PredictionRecord:
         if self.confidence is not None:
             fields["conf"] = repr(float(self.confidence))
         if self.features is not None:
-            fields["f"] = json.dumps(self.features, separators=(",", ":"))
+            fields["f"] = fast_json.dumps_text(self.features)
         return fields
 
     @classmethod
@@ -115,7 +116,7 @@ def record_predictions(redis: Any, key_prefix: str, model_name: str, records: It
         return 0
     pipe = redis.pipeline(transaction=False)
     for start in range(0, len(entries), _XADD_CHUNK):
-        pipe.eval(_XADD_ALL, 1, key, max_len, json.dumps(entries[start:start + _XADD_CHUNK], ensure_ascii=False))
+        pipe.eval(_XADD_ALL, 1, key, max_len, fast_json.dumps(entries[start:start + _XADD_CHUNK]))
     pipe.execute()
     return len(entries)
 
