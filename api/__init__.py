@@ -28,6 +28,7 @@ from api.state import ApiState, init_state
 from api.telemetry import register_telemetry
 from geulpi_tasks.observability.logs import configure_logging
 from geulpi_tasks.privacy.redaction import redaction_secret
+from geulpi_tasks.process_heap import settle_heap
 from geulpi_tasks.settings import Settings
 from workers.celery_app import app as task_app
 from workers.celery_app import configure, create_celery
@@ -77,4 +78,6 @@ def wsgi_app() -> Any:
     """Entry point for gunicorn: ``gunicorn -c python:api.gunicorn_conf 'api:wsgi_app()'``. The process's log lines
     are JSON from here on."""
     configure_logging("geulpi-api")
-    return create_app()
+    app = create_app()
+    settle_heap()  # the app and its libraries live as long as the process: out of the collector's scans
+    return app

@@ -74,14 +74,15 @@ def main() -> None:
     args = parser.parse_args()
 
     from api.task_repr import args_repr
+    from geulpi_tasks import fast_json
     from geulpi_tasks.features.event_features import EventTexts, numeric_features
     from geulpi_tasks.feedback import remember_classified
     from geulpi_tasks.inference.classification import classify_events
-    from geulpi_tasks import fast_json
     from geulpi_tasks.json_documents import parse_json_document
     from geulpi_tasks.models.runtime import ServedClassifier
     from geulpi_tasks.monitoring.metrics import instruments
     from geulpi_tasks.monitoring.prediction_log import record_predictions
+    from geulpi_tasks.process_heap import settle_heap
     from geulpi_tasks.schemas import events_to_wire, parse_events
     from workers import json_serializer as wire_json
     from workers import metrics_signals
@@ -89,6 +90,7 @@ def main() -> None:
     client: Any = redis.Redis.from_url(args.redis_url) if args.redis_url else _Pipe()
     bundle = args.bundle or bundle_dir(args.samples, args.trees)
     model = ServedClassifier.load(bundle, name="event_classifier", version="1")
+    settle_heap()  # as the worker's ModelProvider does after a load
     raw = [{k: v for k, v in e.items() if k not in {"category", "priority", "lang"}}
            for e in generate_events(1000, seed=99)]
     body = json.dumps({"events": raw}).encode()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from geulpi_tasks.errors import GeulpiError, ModelNotReady
 from geulpi_tasks.models.runtime import ServedClassifier
+from geulpi_tasks.process_heap import settle_heap
 from geulpi_tasks.registry.store import download_bundle, find_version_by_alias
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class ModelProvider:
                     self._versions.pop(next(iter(self._versions)))
                 self._versions[version] = ServedClassifier.load(bundle, name=self.model_name, version=version)
                 log.info("loaded %s version %s beside production", self.model_name, version)
+                settle_heap()  # the model lives as long as it is served: out of the collector's scans
             return self._versions[version]
 
     def refresh(self) -> bool:
@@ -72,7 +74,8 @@ class ModelProvider:
             bundle = download_bundle(self.tracking_uri, self.model_name, ref.version, self.cache_dir)
             self._model = ServedClassifier.load(bundle, name=self.model_name, version=ref.version)
             log.info("serving %s version %s", self.model_name, ref.version)
-            return True
+        settle_heap()  # the model lives as long as it is served: out of the collector's scans
+        return True
 
     def start_polling(self) -> None:
         if self._thread is not None:

@@ -14,7 +14,7 @@ from geulpi_tasks.settings import PROJECT_ROOT
 # Lowest first. A unit may import its own layer's units and any layer below, never one above.
 LAYERS: list[tuple[str, ...]] = [
     ("geulpi_tasks.errors", "geulpi_tasks.settings", "geulpi_tasks.schemas", "geulpi_tasks.redis_urls",
-     "geulpi_tasks.json_documents", "geulpi_tasks.fast_json", "geulpi_tasks.observability",
+     "geulpi_tasks.json_documents", "geulpi_tasks.fast_json", "geulpi_tasks.process_heap", "geulpi_tasks.observability",
      "geulpi_tasks.background_queue"),
     ("geulpi_tasks.features", "geulpi_tasks.data"),
     ("geulpi_tasks.models",),
