@@ -9,7 +9,9 @@ Beat, Flower) on a throwaway Redis with AOF, plus two yardsticks on the same Red
 (c) naive baseline: a Flask view calling the scikit-learn model's predict_proba in-process, over HTTP with the
     same gunicorn settings;
 (d) batch throughput of POST /v2/classify-events with 1000 events (again before each saturation round, per
-    ``--inference-variants`` worker, e.g. to compare ``-P prefork`` with the threads pool in one run).
+    ``--inference-variants`` worker, e.g. to compare ``-P prefork`` with the threads pool in one run): one caller's
+    p50, then ``--batch-clients`` closed-loop callers for ``--batch-seconds`` each, with the CPU each process spent
+    per batch (on a shared machine the CPU per batch moves far less with the neighbours' load than events/s).
 Also the model alone: one event through the served (ONNX) path and through scikit-learn.
 
 Sequential rows are interleaved (one call of each kind per round). The saturation section then runs 1, 8 and 32
@@ -173,6 +175,9 @@ def main() -> None:
     parser.add_argument("--sat-clients", default="1,8,32")
     parser.add_argument("--lost-seconds", type=float, default=0.0, help="32 clients during an A/B experiment")
     parser.add_argument("--skip-sequential", action="store_true")
+    parser.add_argument("--batch-clients", default="1,4",
+                        help="closed-loop clients sending 1000-event batches, per inference variant and round")
+    parser.add_argument("--batch-seconds", type=float, default=10.0)
     parser.add_argument("--sat-kinds", default="ab", help="a: bare Celery, b: the stack; 'b' alone when profiling")
     parser.add_argument("--profile-dir", type=Path, default=None, help="py-spy flame graphs of every b run here")
     parser.add_argument("--inference-variants", default="",
@@ -316,6 +321,9 @@ def main() -> None:
         table_rows: list[tuple[int, int, LoadResult, LoadResult, dict[str, float], dict[str, float], str]] = []
         variants = [v.split("=", 1) for v in args.inference_variants.split(";") if v.strip()] or [["", ""]]
         batch_rates: list[tuple[int, str, float]] = []
+        batch_loads: list[tuple[int, str, LoadResult, dict[str, float]]] = []
+        batch_target = {"port": api_port, "path": "/v2/classify-events", "bodies": [{"events": events[:1000]}],
+                        "timeout": 60}
         sharing: dict[tuple[int, int, str], dict[str, float]] = {}
         for rnd in range(args.sat_rounds):
             for variant, extra in variants:
@@ -326,6 +334,11 @@ def main() -> None:
                 batch_rates.append((rnd, variant or "default", batch_throughput(api_port, events[:1000])))
                 print(f"  {variant or 'default'} round {rnd}: batch {batch_rates[-1][2]:.0f} events/s "
                       f"({load_line()})", flush=True)
+                for clients in [int(x) for x in args.batch_clients.split(",") if x]:
+                    result, cpu = run_load("http", batch_target, clients, args.batch_seconds, server_pids)
+                    batch_loads.append((rnd, variant or "default", result, cpu))
+                    print(f"  {variant or 'default'} round {rnd}: {clients} batch clients "
+                          f"{result.rps * 1000:.0f} events/s ({load_line()})", flush=True)
                 for clients in clients_list:
                     empty: tuple[LoadResult, dict[str, float]] = (LoadResult(clients, args.sat_seconds), {})
                     ra, ca = (run_load("celery", bare_target, clients, args.sat_seconds, server_pids)
@@ -358,6 +371,15 @@ def main() -> None:
         print("\nbatch: POST /v2/classify-events with 1000 events, p50 of 10 (after 2 warm-up), per inference variant")
         for rnd, variant, rate in batch_rates:
             print(f"{variant:>8s} {rnd:5d}   {rate:8.0f} events/s   (target >= 20000)")
+        if batch_loads:
+            print(f"\nbatch saturation: closed-loop keep-alive clients each sending 1000-event batches, "
+                  f"{args.batch_seconds:g} s; CPU ms per batch of the inference worker, API, Redis and clients")
+            print(f"{'variant':>8s} {'round':>5s} {'clients':>7s} | {'events/s':>9s} {'p50 ms':>7s} {'p99 ms':>7s} "
+                  f"{'err':>4s} | {'inference':>9s} {'api':>7s} {'redis':>7s} {'clients':>7s}")
+            for rnd, variant, result, cpu in batch_loads:
+                print(f"{variant:>8s} {rnd:5d} {result.clients:7d} | {result.rps * 1000:9.0f} {result.pct(50):7.1f} "
+                      f"{result.pct(99):7.1f} {result.error_count:4d} | {cpu.get('inference', 0.0):9.1f} "
+                      f"{cpu.get('api', 0.0):7.1f} {cpu.get('redis', 0.0):7.1f} {cpu.get('clients', 0.0):7.1f}")
         roles = [*server_pids, "clients"]
         print("\nCPU ms per answered request, per process tree (a: bare worker + redis + clients matter)")
         print(f"{'variant':>8s} {'round':>5s} {'clients':>7s} {'kind':>4s} " + " ".join(f"{r[:9]:>9s}" for r in roles)
