@@ -7,7 +7,6 @@ XGBoost through onnxmltools' XGBoost converter registered into skl2onnx. Probabi
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 LOGISTIC = "logistic"
@@ -16,9 +15,6 @@ EXTRA_TREES = "extra_trees"
 XGBOOST = "xgboost"
 # The opsets forests were exported with before XGBoost joined; both converters emit TreeEnsembleClassifier in them.
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
-
-_register_lock = threading.Lock()
-_xgboost_registered = False
 
 
 def stage2_family(model: Any) -> str:
@@ -35,34 +31,12 @@ def stage2_family(model: Any) -> str:
     return kind.__name__
 
 
-def register_xgboost_converter() -> None:
-    """Teach skl2onnx to convert ``XGBClassifier`` (onnxmltools' converter). Idempotent and thread-safe."""
-    global _xgboost_registered
-    with _register_lock:
-        if _xgboost_registered:
-            return
-        # Converters load only when a model is exported (training), never in the serving or API processes.
-        from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
-        from skl2onnx import update_registered_converter
-        from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
-        from xgboost import XGBClassifier
-
-        update_registered_converter(XGBClassifier, "XGBoostXGBClassifier", calculate_linear_classifier_output_shapes,
-                                    convert_xgboost, options={"nocl": [True, False], "zipmap": [True, False]})
-        _xgboost_registered = True
-
-
 def stage2_onnx_bytes(model: Any, n_features: int) -> bytes:
     """The fitted stage-2 model as a serialized ONNX graph with input ``x`` (float32, ``n_features`` columns).
 
     Raises ``RuntimeError`` (skl2onnx's) for a model type neither converter knows.
     """
-    # skl2onnx is heavy and needed only at export time (training), never in the serving or API processes.
-    from skl2onnx import to_onnx
-    from skl2onnx.common.data_types import FloatTensorType
+    # The converters are heavy and needed only at export time (training), never in the serving or API processes.
+    from geulpi_tasks.models import onnx_converters
 
-    if stage2_family(model) == XGBOOST:
-        register_xgboost_converter()
-    onx = to_onnx(model, initial_types=[("x", FloatTensorType([None, n_features]))],
-                  options={id(model): {"zipmap": False}}, target_opset=TARGET_OPSET)
-    return bytes(onx.SerializeToString())
+    return onnx_converters.to_onnx_bytes(model, n_features, target_opset=TARGET_OPSET)

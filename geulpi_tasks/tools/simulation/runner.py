@@ -23,6 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, TextIO
 from urllib.parse import quote, urlsplit
 
+from tqdm import tqdm
+
 from geulpi_tasks.data.generator import generate_events
 from geulpi_tasks.data.labelled_sets import SetRole, load_rows, split_dev
 from geulpi_tasks.tools.simulation.plan import Kind, PlannedRequest, TrafficConfig, plan_counts, plan_traffic
@@ -409,29 +411,6 @@ def _with(outcome: Outcome, **changes: Any) -> Outcome:
     return Outcome(**{**asdict(outcome), **changes})
 
 
-class _PlainBar:
-    """A ``\\r`` status line when tqdm is not installed."""
-
-    def __init__(self, total: float, out: TextIO):
-        self.total, self.n, self.out, self.postfix = total, 0.0, out, ""
-
-    def update(self, step: float) -> None:
-        self.n += step
-
-    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
-        pct = 100.0 * self.n / self.total if self.total else 100.0
-        self.out.write(f"\r{pct:5.1f}% {self.n:6.0f}/{self.total:.0f} s | {text}   ")
-        self.out.flush()
-
-    def close(self) -> None:
-        self.out.write("\n")
-        self.out.flush()
-
-
 def _progress_bar(total: float, out: TextIO) -> Any:
-    try:
-        from tqdm import tqdm  # optional: a plain line-per-second bar without it
-    except ImportError:
-        return _PlainBar(total, out)
     return tqdm(total=total, unit="s", file=out, dynamic_ncols=True,
                 bar_format="{percentage:3.0f}%|{bar:20}| {n:.0f}/{total:.0f} s{postfix}")
