@@ -180,7 +180,11 @@ def test_flower_shows_workers_queues_tasks_and_training_progress(flower_stack, c
     # The same text gets the same token: two tasks carrying one title can still be recognised.
     repeat = client.post("/v2/classify-event?async=true", json={
         "title": "Team standup meeting", "startTime": "2024-01-23T09:00:00", "endTime": "2024-01-23T09:30:00"})
-    again = flower.wait_until("repeat task", lambda: _task_info(flower, repeat.json["taskId"]), timeout=10)
+    # Flower lists a task from its first event; the arguments come with task-sent or task-received, which can reach
+    # it after task-started on a busy machine: wait for the finished task, as for the first one.
+    again = flower.wait_until("repeat task", lambda: (
+        (info := _task_info(flower, repeat.json["taskId"])) and info["state"] == "SUCCESS" and info.get("args")
+        and info), timeout=10)
     assert json.loads(again["args"])[0]["title"] == shown["title"]
 
     watcher.join(timeout=55)
