@@ -55,15 +55,31 @@ def dumps_text(obj: Any, **kwargs: Any) -> str:
     return dumps(obj, **kwargs).decode("utf-8")
 
 
+NOT_READ: Any = object()
+
+
+def loads_or_none(data: bytes | bytearray | memoryview | str) -> Any:
+    """The document in ``data`` as orjson reads it, or ``NOT_READ`` when orjson refuses it or might read it
+    differently from the standard library (a run of 19 or more digits)."""
+    if isinstance(data, str):
+        try:
+            raw = data.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: only the standard library reads those
+            return NOT_READ
+    else:
+        raw = data if isinstance(data, bytes) else bytes(data)
+    if _LONG_RUN in raw.translate(_DIGITS_AS_ZERO):
+        return NOT_READ
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return NOT_READ
+
+
 def loads(data: bytes | bytearray | memoryview | str, *, fallback: Callable[[Any], Any] = json.loads) -> Any:
     """The document in ``data``; ``fallback(data)`` decides where orjson might read it differently."""
-    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data) if not isinstance(data, bytes) else data
-    if _LONG_RUN not in raw.translate(_DIGITS_AS_ZERO):
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-    return fallback(data)
+    document = loads_or_none(data)
+    return fallback(data) if document is NOT_READ else document
 
 
 def _as_bytes(value: str | bytes) -> bytes:

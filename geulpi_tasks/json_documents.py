@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from geulpi_tasks import fast_json
 from geulpi_tasks.errors import InvalidInput
 
 # Deepest nesting any documented body needs is 5 (events -> event -> attendees -> attendee -> field); room to spare.
@@ -75,7 +76,15 @@ def _check(document: Any) -> None:
 
 def parse_json_document(raw: bytes | str) -> Any:
     """The parsed document; InvalidInput (field ``body`` or the offending path) when it is not valid JSON, is nested
-    deeper than MAX_DEPTH, has a key longer than MAX_KEY_CHARS or a number beyond float range."""
+    deeper than MAX_DEPTH, has a key longer than MAX_KEY_CHARS or a number beyond float range.
+
+    orjson reads the document first (issue 13: ~4x faster on a 1000-event batch); anything it refuses, and any
+    document where it could read a number differently, goes through the standard library's parser below, which
+    names the problem."""
+    document = fast_json.loads_or_none(raw)
+    if document is not fast_json.NOT_READ:
+        _check(document)
+        return document
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as err:

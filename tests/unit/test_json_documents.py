@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from geulpi_tasks import fast_json
 from geulpi_tasks.errors import InvalidInput
 from geulpi_tasks.json_documents import MAX_DEPTH, MAX_KEY_CHARS, parse_json_document
 from geulpi_tasks.privacy.redaction import redact, redaction_secret, text_token
@@ -56,3 +59,25 @@ def test_redaction_tokens_are_stable_keyed_and_show_only_length():
                    secret)
     assert shown[0]["eventId"] == "e1" and shown[0]["startTime"] == "t"
     assert shown[0]["attendees"].startswith("<2 items #") and shown[0]["title"].startswith("<7 chars #")
+
+
+ODD_BODIES = [b'{"a": 1}', b'\xef\xbb\xbf{"a": 1}', b'{"a": 1,}', b'[1, 2', b'{"a": NaN}', b'{"a": 1e999}',
+              b'{"a": -1e999}',
+              b'{"a": 123456789012345678901234567890}', b'{"a": 1' + b'0' * 400 + b'}', b'"\\ud800"', b'\xff\xfe',
+              b'{"a": 1} x', b'  {"a": [1.5, -0.0, 1E2, true, null]}  ', b'{"a": 1, "a": 2}', b'[' * 40 + b']' * 40,
+              b'[' * 2000 + b']' * 2000, b'{"' + b'k' * 300 + b'": 1}', b'', b'nul', b'"\\u00e9\xc3\xa9"',
+              b'{"events": [{"title": "\xed\x9a\x8c\xec\x9d\x98", "attendees": []}]}', b'18446744073709551616',
+              b'-9223372036854775809', b'1.7976931348623157e309', b'{"a": "\\t\\n\\/"}', b'[1,\n2\t,3]']
+
+
+@pytest.mark.parametrize("body", ODD_BODIES)
+def test_the_fast_path_answers_exactly_as_the_standard_library(body: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    def outcome() -> Any:
+        try:
+            return ("ok", repr(parse_json_document(body)))
+        except InvalidInput as err:
+            return ("error", err.code, err.message, err.details)
+
+    fast = outcome()
+    monkeypatch.setattr(fast_json, "loads_or_none", lambda raw: fast_json.NOT_READ)
+    assert fast == outcome()
