@@ -213,6 +213,67 @@ def _fit_text_model(x, y, w, c: float, seed: int) -> LogisticRegression:
     return model.fit(x, y, sample_weight=w)
 
 
+@dataclass
+class _TrainingSet:
+    """What the text and stage-2 models are fitted on, and the rows that can also teach priority."""
+
+    events: list[EventInput]
+    y: np.ndarray
+    weights: np.ndarray
+    fit_rows: list[dict[str, Any]]  # generated rows, then the extra (realistic) rows
+    fit_events: list[EventInput]
+    fit_weights: np.ndarray
+
+
+def _training_set(train_rows: Sequence[dict[str, Any]], extra_rows: Sequence[dict[str, Any]], recipe: RecipeParams,
+                  seed: int) -> _TrainingSet:
+    """Generated rows weight 1, extra rows ``recipe.extra_weight``, contentless titles spread over every class,
+    and (``recipe.generated_smoothing``) a down-weighted copy of each generated row under another label."""
+    fit_rows = list(train_rows) + list(extra_rows)
+    fit_events, y_fit = labelled_to_inputs(fit_rows)
+    w_fit = np.r_[np.ones(len(train_rows)), np.full(len(extra_rows), recipe.extra_weight)]
+    vague_events, y_vague, w_vague = vague_training_rows(recipe.vague_rows, seed, recipe.vague_weight)
+    events = fit_events + vague_events
+    y_train = np.r_[y_fit, y_vague].astype(np.int64)
+    w_train = np.r_[w_fit, w_vague]
+    if recipe.generated_smoothing > 0:
+        n_gen = len(train_rows)
+        events = events + fit_events[:n_gen]
+        y_train = np.r_[y_train, smoothing_labels(y_fit[:n_gen], len(CATEGORIES), seed)].astype(np.int64)
+        w_train = np.r_[w_train, np.full(n_gen, recipe.generated_smoothing)]
+    return _TrainingSet(events=events, y=y_train, weights=w_train, fit_rows=fit_rows, fit_events=fit_events,
+                        fit_weights=w_fit)
+
+
+def _stage2_estimator(recipe: RecipeParams, forest: ForestParams, seed: int) -> Any:
+    if recipe.stage2 == STAGE2_FOREST:
+        return RandomForestClassifier(
+            n_estimators=forest.n_estimators, max_depth=forest.max_depth, min_samples_leaf=forest.min_samples_leaf,
+            min_samples_split=forest.min_samples_split, max_features=forest.max_features, random_state=seed,
+            n_jobs=-1)
+    if recipe.stage2 == STAGE2_LOGISTIC:
+        return LogisticRegression(C=recipe.stage2_c, max_iter=3000, random_state=seed)
+    raise ValueError(f"unknown stage 2 {recipe.stage2!r}")
+
+
+def _test_metrics(model: TrainedClassifier, test_rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Category metrics (calibrated and before calibration), confident errors and, when every test row has one,
+    priority metrics on ``test_rows``."""
+    test_events, y_test = labelled_to_inputs(test_rows)
+    raw_test = model.forest.predict_proba(model.stage2_features(test_events))
+    test_probs = apply_temperature(raw_test, model.temperature)
+    metrics = evaluate(test_probs, y_test)
+    metrics["ece_uncalibrated"] = expected_calibration_error(raw_test, y_test)
+    metrics["wrong_at_95"] = float(((test_probs.max(axis=1) >= 0.95) & (test_probs.argmax(axis=1) != y_test)).mean())
+    if model.priority is not None and all(r.get("priority") in PRIORITIES for r in test_rows):
+        pred = model.predict_priority(test_events, test_probs)
+        truth = [r["priority"] for r in test_rows]
+        metrics["priority_accuracy"] = float(accuracy_score(truth, pred))
+        metrics["priority_macro_f1"] = float(f1_score(truth, pred, labels=list(PRIORITIES), average="macro",
+                                                      zero_division=0))
+    return metrics
+
+
 def train_event_classifier(train_rows: Sequence[dict[str, Any]], val_rows: Sequence[dict[str, Any]],
                            test_rows: Sequence[dict[str, Any]], *, seed: int = 7,
                            forest: ForestParams | None = None, text: TextParams | None = None,
@@ -226,78 +287,42 @@ def train_event_classifier(train_rows: Sequence[dict[str, Any]], val_rows: Seque
     text = text or TextParams()
     recipe = recipe or RecipeParams()
     # A contentless hand-labelled row ("asdf" → OTHER) is a best guess, not a fact to learn with confidence: the
-    # spread-out contentless target below teaches those.
+    # spread-out contentless target teaches those.
     extra_rows = [r for r in extra_rows if not is_contentless(r)]
-    fit_rows = list(train_rows) + list(extra_rows)
-    fit_events, y_fit = labelled_to_inputs(fit_rows)
-    w_fit = np.r_[np.ones(len(train_rows)), np.full(len(extra_rows), recipe.extra_weight)]
-    vague_events, y_vague, w_vague = vague_training_rows(recipe.vague_rows, seed, recipe.vague_weight)
-    events = fit_events + vague_events
-    y_train = np.r_[y_fit, y_vague].astype(np.int64)
-    w_train = np.r_[w_fit, w_vague]
-    if recipe.generated_smoothing > 0:
-        n_gen = len(train_rows)
-        events = events + fit_events[:n_gen]
-        y_train = np.r_[y_train, smoothing_labels(y_fit[:n_gen], len(CATEGORIES), seed)].astype(np.int64)
-        w_train = np.r_[w_train, np.full(n_gen, recipe.generated_smoothing)]
-    cal_rows = list(calibration_rows) if calibration_rows else list(val_rows)
-    cal_events, y_cal = labelled_to_inputs(cal_rows)
-    test_events, y_test = labelled_to_inputs(test_rows)
+    data = _training_set(train_rows, extra_rows, recipe, seed)
+    cal_events, y_cal = labelled_to_inputs(list(calibration_rows) if calibration_rows else list(val_rows))
     started = time.perf_counter()
 
     vectorizer = build_vectorizer(text)
-    x_text = vectorizer.fit_transform([event_text(e) for e in events])
+    x_text = vectorizer.fit_transform([event_text(e) for e in data.events])
     # Out-of-fold text probabilities: stage 2 must learn how far to trust the text model on unseen text.
-    oof = np.zeros((len(y_train), len(CATEGORIES)))
+    oof = np.zeros((len(data.y), len(CATEGORIES)))
     folds = StratifiedKFold(n_splits=recipe.oof_folds, shuffle=True, random_state=seed)
-    for fit_idx, out_idx in folds.split(x_text, y_train):
-        part = _fit_text_model(x_text[fit_idx], y_train[fit_idx], w_train[fit_idx], text.c, seed)
+    for fit_idx, out_idx in folds.split(x_text, data.y):
+        part = _fit_text_model(x_text[fit_idx], data.y[fit_idx], data.weights[fit_idx], text.c, seed)
         oof[out_idx] = part.predict_proba(x_text[out_idx])
-    text_model = _fit_text_model(x_text, y_train, w_train, text.c, seed)
+    text_model = _fit_text_model(x_text, data.y, data.weights, text.c, seed)
 
-    z_train = np.hstack([oof, numeric_features(events)])
-    if recipe.stage2 == STAGE2_FOREST:
-        stage2: Any = RandomForestClassifier(
-            n_estimators=forest.n_estimators, max_depth=forest.max_depth, min_samples_leaf=forest.min_samples_leaf,
-            min_samples_split=forest.min_samples_split, max_features=forest.max_features, random_state=seed,
-            n_jobs=-1)
-    elif recipe.stage2 == STAGE2_LOGISTIC:
-        stage2 = LogisticRegression(C=recipe.stage2_c, max_iter=3000, random_state=seed)
-    else:
-        raise ValueError(f"unknown stage 2 {recipe.stage2!r}")
-    w_stage2 = w_train.copy()
-    w_stage2[len(train_rows):len(fit_rows)] *= recipe.stage2_extra_boost
-    stage2.fit(z_train, y_train, sample_weight=w_stage2)
+    stage2 = _stage2_estimator(recipe, forest, seed)
+    w_stage2 = data.weights.copy()
+    w_stage2[len(train_rows):len(data.fit_rows)] *= recipe.stage2_extra_boost
+    stage2.fit(np.hstack([oof, numeric_features(data.events)]), data.y, sample_weight=w_stage2)
     model = TrainedClassifier(vectorizer=vectorizer, text_model=text_model, forest=stage2, temperature=1.0,
                               classes=CATEGORIES)
     model.temperature = fit_temperature(stage2.predict_proba(model.stage2_features(cal_events)), y_cal)
 
-    prio_rows = [i for i, r in enumerate(fit_rows) if r.get("priority") in PRIORITIES]
+    prio_rows = [i for i, r in enumerate(data.fit_rows) if r.get("priority") in PRIORITIES]
     if prio_rows:
-        prio_events = [fit_events[i] for i in prio_rows]
         try:
             model.priority = train_priority_classifier(
-                x_text[prio_rows], prio_events, [fit_rows[i]["category"] for i in prio_rows],
-                [fit_rows[i]["priority"] for i in prio_rows], sample_weight=w_fit[prio_rows], c=recipe.priority_c,
-                seed=seed)
+                x_text[prio_rows], [data.fit_events[i] for i in prio_rows],
+                [data.fit_rows[i]["category"] for i in prio_rows], [data.fit_rows[i]["priority"] for i in prio_rows],
+                sample_weight=data.fit_weights[prio_rows], c=recipe.priority_c, seed=seed)
         except ValueError:
             model.priority = None
     train_seconds = time.perf_counter() - started
 
-    raw_test = stage2.predict_proba(model.stage2_features(test_events))
-    test_probs = apply_temperature(raw_test, model.temperature)
-    metrics = evaluate(test_probs, y_test)
-    metrics["ece_uncalibrated"] = expected_calibration_error(raw_test, y_test)
-    metrics["wrong_at_95"] = float(((test_probs.max(axis=1) >= 0.95) & (test_probs.argmax(axis=1) != y_test)).mean())
-    if model.priority is not None and all(r.get("priority") in PRIORITIES for r in test_rows):
-        pred = model.predict_priority(test_events, test_probs)
-        truth = [r["priority"] for r in test_rows]
-        metrics["priority_accuracy"] = float(accuracy_score(truth, pred))
-        metrics["priority_macro_f1"] = float(f1_score(truth, pred, labels=list(PRIORITIES), average="macro",
-                                                      zero_division=0))
-    metrics["train_seconds"] = train_seconds
-    metrics["test_rows"] = len(test_rows)
-    model.metrics = metrics
+    model.metrics = {**_test_metrics(model, test_rows), "train_seconds": train_seconds, "test_rows": len(test_rows)}
     model.params = {"forest": forest.__dict__, "text": {**text.__dict__, "char_ngrams": list(text.char_ngrams)},
                     "recipe": dict(recipe.__dict__), "temperature": model.temperature, "seed": seed,
                     "feature_schema_version": FEATURE_SCHEMA_VERSION,
