@@ -693,8 +693,9 @@ business trip flight {apt}-{apt}|work trip to {trip}|flight to {trip} for work|{
 train to {trip} for the {en_company} meeting|drive to {en_company} HQ|travel to {en_company} site
 flight back from the {en_company} onsite|fly to {en_city} - client workshop
 focus block|focus block: {en_topic} doc|focus time - {project}|heads-down time: {project}|deep work: {en_topic}
-no-meetings focus time|maker time (coding)|writing block: {project} spec|heads down on {project}
-contract signing|{en_company} contract signing|sign the {en_company} contract|contract signing - {en_company}
+focus time (coding)|maker time (coding)|writing block: {project} spec|heads down on {project}
+catch up w/ boss|coffee w/ my manager|boss 1:1|contract signing|{en_company} contract signing
+sign the {en_company} contract|contract signing - {en_company}
 """),
     ("WORK", "ko"): _t("""
 {grade}학년 {ban}반 수업|{grade}학년 {ban}반 {ko_subject}|{period}교시 {grade}-{ban}|{grade}-{ban} {ko_subject} 수업
@@ -707,7 +708,7 @@ contract signing|{en_company} contract signing|sign the {en_company} contract|co
 교육 진행 (강사)|신입 교육 강의 진행
 {ko_trip} 출장 비행기|{ko_trip} 출장 KTX|출장 - {ko_trip} 항공편|{ko_trip} 출장 (고객사)|출장 가는 비행기 ({ko_trip})
 김포→{ko_trip} 출장|{ko_trip} 지사 출장|출장 복귀 비행기|{ko_company} 방문 출장
-집중 근무 시간|집중 시간 ({ko_project})|포커스 타임|딥워크 - {ko_topic} 문서|회의 없는 집중 시간
+집중 근무 시간|집중 시간 ({ko_project})|포커스 타임|딥워크 - {ko_topic} 문서|집중 업무 블록
 계약서 서명|{ko_company} 계약 서명
 """),
     ("WORK", "mixed"): _t("""
@@ -721,7 +722,7 @@ meeting w/ Prof. {en_surname}|Prof. {en_surname} - thesis feedback|take {en_cour
 attend {en_course} lecture|my {en_course} tutor|tutoring for {en_course} (I'm the student)|{en_course} w/ my tutor
 """),
     ("LEARNING", "ko"): _t("""
-지도교수님 면담|{ko_surname} 교수님 면담|교수님 상담|교수님 미팅 (논문)|교수님 오피스아워|논문 지도|졸업 논문 면담
+기말 레포트 제출|중간 레포트 제출|레포트 마감|지도교수님 면담|{ko_surname} 교수님 면담|교수님 상담|교수님 미팅 (논문)|교수님 오피스아워|논문 지도|졸업 논문 면담
 지도교수 미팅|랩미팅|연구실 세미나|{ko_subject} 수업 듣기|{ko_subject} 수업 (수강)|{ko_subject} 학원|{ko_subject} 과외 받기
 """),
     ("LEARNING", "mixed"): _t("""
@@ -730,6 +731,7 @@ advisor 면담|교수님 meeting|lab meeting 랩미팅|{ko_subject} class 수강
     ("HEALTH", "en"): _t("""
 pickup {ball}|pick-up {ball}|pickup {ball} at the Y|{ball} pickup game|pickup game|open gym {ball}
 PTO - {en_doc} appt|day off (doctor)|half day - {en_doc}|out for {en_proc}|leave early for {en_doc}|PTO for surgery
+contact lens exam|contact lens fitting|new glasses prescription|derm appt|derm - {en_proc}
 """),
     ("HEALTH", "ko"): _t("""
 연차 ({ko_doc})|연차 (병원)|반차 - 병원|반차 ({ko_doc})|오후 반차 {ko_doc}|병원 때문에 반차|반차 - 건강검진
@@ -739,33 +741,45 @@ PTO - {en_doc} appt|day off (doctor)|half day - {en_doc}|out for {en_proc}|leave
 PTO {ko_doc}|반차 dentist|pickup {ball} 농구
 """),
     ("PERSONAL", "en"): _t("""
-take {en_fam} to the {en_doc}|take {en_fam} to {en_doc} appt|drive {en_fam} to the {en_doc}|bring {en_fam} to {en_clinic}
+take {en_fam} to the {en_doc}|take {en_fam} to {en_doc} appt|drive {en_fam} to the {en_doc}
+bring {en_fam} to {en_clinic}
 {en_fam}'s {en_doc} appt (I'm driving)|{store_short}|{store_short} run|{store_short} haul|{store_short} + gas
-PTO - moving day|half day - DMV|day off for the movers
+PTO - moving day|half day - DMV|day off for the movers|wedding gift for {en_name}|{en_name}'s registry gift
+buy a baby shower gift|order flowers for {en_fam}|buy running shoes|new running shoes for the half|buy a yoga mat
+new swim goggles|tennis racket restring|buy hiking boots|order contact lenses|reorder contact lenses|send $ to {en_fam}
+send $$ to {en_name}|Venmo {en_fam} back|transfer $ to {en_fam}
 """),
     ("PERSONAL", "ko"): _t("""
 {ko_fam} {ko_doc} 모시고 가기|{ko_fam} 모시고 {ko_hospital}|{ko_fam} 병원 동행|{ko_fam} 진료 동행 ({ko_doc})
-연차 (이사)|반차 - 은행 업무|반차 (전입신고)|연차 - 이삿날
+연차 (이사)|반차 - 은행 업무|반차 (전입신고)|연차 - 이삿날|실비 청구|실비 청구하기|병원비 실비 청구|{ko_name} 결혼 선물 사기|집 정리|방 정리|짐 정리
+러닝화 사기|요가 매트 주문|렌즈 주문|{ko_fam}한테 송금|{ko_fam} 용돈 보내기
 """),
     ("PERSONAL", "mixed"): _t("""
 {ko_fam} 병원 drive|{store_short} 장보기
 """),
     ("SOCIAL", "en"): _t("""
 hospital visit - {en_rel}|visit {en_rel} in the hospital|see {en_name} at {en_clinic}|hospital visit: {en_name}
-visit {en_rel} at the nursing home|PTO - {en_name}'s wedding|day off for {en_fam}'s birthday|flight to {trip} - {en_fam}'s 60th
-trip to {trip} w/ the girls|community choir|choir|gospel choir rehearsal|church choir rehearsal|worship team practice
+visit {en_rel} at the nursing home|PTO - {en_name}'s wedding|day off for {en_fam}'s birthday
+flight to {trip} - {en_fam}'s 60th
+trip to {trip} w/ the girls|the kids' sports day|school play (the kids)|community choir|choir|gospel choir rehearsal
+church choir rehearsal|worship team practice
 church band practice
 """),
     ("SOCIAL", "ko"): _t("""
 {ko_fam} 병문안 ({ko_hospital})|{ko_name} 병문안 - {ko_hospital}|{ko_hospital} 병문안|병원 면회 ({ko_fam})|면회 가기
-요양병원 면회|요양원 {ko_fam} 면회|연차 ({ko_name} 결혼식)|반차 - 가족 모임|합창단 연습|합창단|성가대|찬양팀 연습
+요양병원 면회|요양원 {ko_fam} 면회|독서모임|북클럽 모임|독서 동호회|아이 학교 운동회|애들 운동회|아이 학예회|연차 ({ko_name} 결혼식)|반차 - 가족 모임|합창단 연습|합창단|성가대|찬양팀 연습
 찬양 연습|{ko_trip} 가족 방문 (비행기)
 """),
     ("SOCIAL", "mixed"): _t("""
 {ko_fam} 병문안 visit|choir 연습|찬양팀 practice
 """),
-    ("OTHER", "en"): _t("{en_clock}|{en_clock}?|{en_clock} - ?"),
-    ("OTHER", "ko"): _t("{ko_clock}|{ko_clock}?|{ko_clock} 일정"),
+    ("OTHER", "en"): _t("""
+{en_clock}|{en_clock}?|{en_clock} - ?|no meetings please|don't book meetings|meeting-free block|Labor Day|Labour Day
+Canada Day|Victoria Day|Remembrance Day|Election Day|Labor Day weekend|{holiday} - no work
+"""),
+    ("OTHER", "ko"): _t("""
+{ko_clock}|{ko_clock}?|{ko_clock} 일정|회의 잡지 말 것|미팅 잡지 마세요|회의 금지|미팅 불가|회의 불가 시간|{ko_holiday} (휴무)
+"""),
 }
 for _key, _extra in HARD.items():
     TEMPLATES[_key] = TEMPLATES[_key] + _extra
@@ -987,6 +1001,7 @@ ABBREV_EN = tuple((re.compile(p, re.I), _t(r)) for p, r in (
     (r"\bphysical therapy\b", "PT"), (r"\bsynchroni[sz]ation\b", "sync"), (r"\bgroceries\b", "grocs"),
     (r"\breview\b", "rvw|review"), (r"\bfriends\b", "frnds|friends"), (r"\bpractice\b", "prac"),
     (r"\bchapter\b", "ch.|chap"), (r"\bfollow[- ]up\b", "f/u|followup"), (r"\bend of day\b", "eod|EOD"),
+    (r"\bdermatolog(ist|y)\b", "derm"),
 ))
 ABBREV_KO = tuple((k, _t(v)) for k, v in (
     ("생일 파티", "생파"), ("생일파티", "생파"), ("스타벅스", "스벅"), ("치킨 맥주", "치맥"), ("스터디 카페", "스카"),
@@ -1005,6 +1020,13 @@ _QWERTY = dict(zip("qwertyuiopasdfghjklzxcvbnm", _t(
 # Syllable vowel index swaps commonly confused in Korean: ㅐ<->ㅔ, ㅒ<->ㅖ, ㅙ/ㅚ/ㅞ.
 _KO_VOWEL_SWAP = {1: 5, 5: 1, 3: 7, 7: 3, 10: 11, 11: 10, 15: 11}
 TYPO_RATE, EMOJI_RATE, PREFIX_RATE, TIME_RATE, EXTRA_RATE, PUNCT_RATE = 0.10, 0.15, 0.07, 0.05, 0.07, 0.07
+# Terse titles: people often type one word, a name or a time as the title and put what the event is in the notes
+# ("appt" | "cleaning + x-rays", "3pm" | "renewal call with Acme"). The notes decide the class then, so a share of
+# non-OTHER events moves its title into the description behind one of these.
+TERSE_EN = _t("appt|call|mtg|meeting|class|event|thing|prep|trip|session|pickup|note|📍|{en_name}|{en_surname}|"
+              "{en_clock}")
+TERSE_KO = _t("약속|일정|예약|수업|미팅|모임|그거|ㅇㅇ|메모|📍|{ko_name}|{ko_clock}")
+TERSE_RATE = 0.03
 
 # -------------------------------------------------------------------------------------------------------- times
 # Start-hour windows (lo, hi, weight), weekend probability, duration choices (minutes, weight), all-day rate.
@@ -1230,6 +1252,9 @@ def _event(rng: random.Random, start_date: date) -> dict:
     template = _template(rng, cat, lang)
     title = base = _fill(rng, template)
     description = _description(rng, cat, lang) if rng.random() < DESC_RATE[cat] else ""
+    if cat != "OTHER" and rng.random() < TERSE_RATE:
+        description = f"{base}, {description}" if description else base
+        title = _fill(rng, rng.choice(TERSE_KO if ko_side else TERSE_EN))
     start, end = _times(rng, cat, start_date)
     if rng.random() < EXTRA_RATE:  # long titles: details typed into the title
         extra = _description(rng, cat, lang) if rng.random() < 0.5 else _fill(
