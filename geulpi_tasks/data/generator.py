@@ -666,7 +666,7 @@ for _key, _extra in WIDER.items():
 # committee (LEARNING); church choirs (SOCIAL); focus blocks (WORK); bare clock times (OTHER, nothing knowable).
 KO_SUBJECT = _t("국어|수학|영어|과학|사회|역사|체육|음악|미술|도덕|물리|화학|생명과학|지구과학|기술가정|정보|한문")
 EN_BALL = _t("basketball|hoops|soccer|volleyball|ultimate|frisbee|futsal|football|hockey|b-ball")
-EN_STORE_SHORT = _t("TJ's|TJs|WFM|H Mart|HMart|Costco|Sam's Club|BJ's|HEB|Aldi|Wegmans|Safeway|Kroger|Target")
+EN_STORE_SHORT = _t("TJs|TJ's run|WFM|H Mart|HMart|Costco|Sam's Club|BJ's|HEB|Aldi|Wegmans|Safeway|Kroger|Target")
 _POOLS.update({"ko_subject": KO_SUBJECT, "ball": EN_BALL, "store_short": EN_STORE_SHORT, "ko_surname": KO_SURNAME})
 _DYNAMIC.update({
     "grade": lambda r: str(r.randint(1, 6)),
@@ -694,7 +694,7 @@ train to {trip} for the {en_company} meeting|drive to {en_company} HQ|travel to 
 flight back from the {en_company} onsite|fly to {en_city} - client workshop
 focus block|focus block: {en_topic} doc|focus time - {project}|heads-down time: {project}|deep work: {en_topic}
 focus time (coding)|maker time (coding)|writing block: {project} spec|heads down on {project}
-catch up w/ boss|coffee w/ my manager|boss 1:1|contract signing|{en_company} contract signing
+check-in w/ my boss|coffee w/ my manager|boss 1:1|contract signing|{en_company} contract signing
 sign the {en_company} contract|contract signing - {en_company}
 """),
     ("WORK", "ko"): _t("""
@@ -702,7 +702,7 @@ sign the {en_company} contract|contract signing - {en_company}
 {period}교시 {grade}학년 {ban}반|{ban}반 {ko_subject} 수업 들어가기|{grade}학년 {ko_subject} 수업 (담당)
 수업 준비 (교안)|교안 작성|수업 지도안 작성|학습지도안|담임 조회|조회/종례|교무회의|교직원 회의|학년 협의회
 학생 상담 ({ko_name})|수행평가 채점|시험 문제 출제|중간고사 출제|기말고사 출제|{period}교시 시험 감독|생기부 작성
-학생부 기록|방과후 수업 진행|보충 수업 진행 (강사)|학원 수업 (강사)|학원 강의 - {ban}반|학원 출근 (강사)
+학생부 기록|방과후 수업 진행|보충 수업 진행 (강사)|학원 {ko_subject} 수업 (강사)|학원 강의 - {ban}반|학원 출근 (강사)
 {ko_course} 수업 (강사)|{ko_name} 학생 과외|과외 학생 {ko_name}|과외하러 {ko_area}|과외 (내가 선생님)
 출강|외부 출강|{ko_city} 출강|대학 출강 ({ko_subject})|시간강사 강의|강의 ({ko_course}, 강사로)|특강 강사
 교육 진행 (강사)|신입 교육 강의 진행
@@ -734,7 +734,7 @@ PTO - {en_doc} appt|day off (doctor)|half day - {en_doc}|out for {en_proc}|leave
 contact lens exam|contact lens fitting|new glasses prescription|derm appt|derm - {en_proc}
 """),
     ("HEALTH", "ko"): _t("""
-연차 ({ko_doc})|연차 (병원)|반차 - 병원|반차 ({ko_doc})|오후 반차 {ko_doc}|병원 때문에 반차|반차 - 건강검진
+연차 ({ko_doc})|연차 - 병원 진료|반차 - 병원|반차 ({ko_doc})|오후 반차 {ko_doc}|병원 때문에 반차|반차 - 건강검진
 휴가 (수술)|오전 반차 (진료)|연차 - {ko_hospital} 진료
 """),
     ("HEALTH", "mixed"): _t("""
@@ -751,7 +751,7 @@ send $$ to {en_name}|Venmo {en_fam} back|transfer $ to {en_fam}
 """),
     ("PERSONAL", "ko"): _t("""
 {ko_fam} {ko_doc} 모시고 가기|{ko_fam} 모시고 {ko_hospital}|{ko_fam} 병원 동행|{ko_fam} 진료 동행 ({ko_doc})
-연차 (이사)|반차 - 은행 업무|반차 (전입신고)|연차 - 이삿날|실비 청구|실비 청구하기|병원비 실비 청구|{ko_name} 결혼 선물 사기|집 정리|방 정리|짐 정리
+연차 (이사)|반차 - 은행 업무|반차 (전입신고)|연차 - 이삿날|실비 청구|실비 보험금 청구|병원비 실비 청구|{ko_name} 결혼 선물 사기|집 정리|방 정리|짐 정리
 러닝화 사기|요가 매트 주문|렌즈 주문|{ko_fam}한테 송금|{ko_fam} 용돈 보내기
 """),
     ("PERSONAL", "mixed"): _t("""
@@ -767,18 +767,18 @@ church band practice
 """),
     ("SOCIAL", "ko"): _t("""
 {ko_fam} 병문안 ({ko_hospital})|{ko_name} 병문안 - {ko_hospital}|{ko_hospital} 병문안|병원 면회 ({ko_fam})|면회 가기
-요양병원 면회|요양원 {ko_fam} 면회|독서모임|북클럽 모임|독서 동호회|아이 학교 운동회|애들 운동회|아이 학예회|연차 ({ko_name} 결혼식)|반차 - 가족 모임|합창단 연습|합창단|성가대|찬양팀 연습
+요양병원 면회|요양원 {ko_fam} 면회|북클럽 모임|독서 동호회|딸 운동회|아들 학교 운동회|애들 운동회|아이 학예회|연차 ({ko_name} 결혼식)|반차 - 가족 모임|합창단 연습|합창단|성가대|찬양팀 연습
 찬양 연습|{ko_trip} 가족 방문 (비행기)
 """),
     ("SOCIAL", "mixed"): _t("""
 {ko_fam} 병문안 visit|choir 연습|찬양팀 practice
 """),
     ("OTHER", "en"): _t("""
-{en_clock}|{en_clock}?|{en_clock} - ?|no meetings please|don't book meetings|meeting-free block|Labor Day|Labour Day
+{en_clock}|{en_clock}?|{en_clock} - ?|no meetings please|don't book meetings|meeting-free block|Labour Day
 Canada Day|Victoria Day|Remembrance Day|Election Day|Labor Day weekend|{holiday} - no work
 """),
     ("OTHER", "ko"): _t("""
-{ko_clock}|{ko_clock}?|{ko_clock} 일정|회의 잡지 말 것|미팅 잡지 마세요|회의 금지|미팅 불가|회의 불가 시간|{ko_holiday} (휴무)
+{ko_clock}|{ko_clock}?|{ko_clock} 일정|회의 잡지 마세요|미팅 잡지 마세요|회의 금지|미팅 불가|회의 불가 시간|{ko_holiday} (휴무)
 """),
 }
 for _key, _extra in HARD.items():
