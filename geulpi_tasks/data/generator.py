@@ -659,6 +659,131 @@ errand?|{en_name}?|{en_name} - ?|on leave|parental leave|sick day|out sick|shutt
 for _key, _extra in WIDER.items():
     TEMPLATES[_key] = TEMPLATES[_key] + _extra
 
+# ---------------------------------------------------- LABELS.md hard cases, in more of the ways people type them
+# Families dev CV (bench/dev_cv.py --errors) found thin: a class you TEACH (WORK) vs one you TAKE (LEARNING);
+# a day off, a trip or a flight whose stated purpose decides the class; taking a parent to the doctor (PERSONAL) vs
+# visiting someone in hospital (SOCIAL); pick-up games (HEALTH) vs pick-ups (PERSONAL); a grad student's advisor and
+# committee (LEARNING); church choirs (SOCIAL); focus blocks (WORK); bare clock times (OTHER, nothing knowable).
+KO_SUBJECT = _t("국어|수학|영어|과학|사회|역사|체육|음악|미술|도덕|물리|화학|생명과학|지구과학|기술가정|정보|한문")
+EN_BALL = _t("basketball|hoops|soccer|volleyball|ultimate|frisbee|futsal|football|hockey|b-ball")
+EN_STORE_SHORT = _t("TJs|TJ's run|WFM|H Mart|HMart|Costco|Sam's Club|BJ's|HEB|Aldi|Wegmans|Safeway|Kroger|Target")
+_POOLS.update({"ko_subject": KO_SUBJECT, "ball": EN_BALL, "store_short": EN_STORE_SHORT, "ko_surname": KO_SURNAME})
+_DYNAMIC.update({
+    "grade": lambda r: str(r.randint(1, 6)),
+    "ban": lambda r: str(r.randint(1, 12)),
+    "period": lambda r: str(r.randint(1, 7)),
+    "en_clock": lambda r: r.choice((f"{r.randint(1, 12)}{r.choice(('am', 'pm', 'pm'))}",
+                                    f"{r.randint(1, 12)}:{r.choice(('00', '15', '30', '45'))}{r.choice(('', 'pm'))}",
+                                    f"at {r.randint(1, 12)}", f"@{r.randint(1, 12)}")),
+    "ko_clock": lambda r: r.choice((f"{r.choice(('오전', '오후'))} {r.randint(1, 12)}시", f"{r.randint(1, 12)}시",
+                                    f"{r.randint(1, 12)}시 반", f"{r.randint(1, 12)}시쯤")),
+})
+
+HARD: dict[tuple[str, str], tuple[str, ...]] = {
+    ("WORK", "en"): _t("""
+teach {en_course}|teaching {en_course} sec {letter}|class I teach: {en_course}|my {en_course} section (teaching)
+give the {en_course} lecture|lecture I'm giving: {en_course} {n}01|guest lecture (my talk) - {en_learn}
+tutoring {en_name} in {en_course}|tutor {en_name} ({en_course}, paid)|private student {en_name} - {en_course}
+lesson w/ my student {en_name}|{en_name}'s {en_course} lesson (I teach)|lesson plans|lesson plans for wk {n}
+write lesson plans|prep lesson plan: {en_course}|unit plan for {en_course}|grade quizzes|grade {en_course} finals
+grading - period {period}|faculty meeting|department meeting (faculty)|curriculum meeting|substitute teaching
+sub for period {period}|proctor the {en_course} exam|exam proctoring|write exam questions for my class
+office hours for my {en_course} students|my students' presentations (grading)
+business trip flight {apt}-{apt}|work trip to {trip}|flight to {trip} for work|{airline} {num} - {en_company} visit
+train to {trip} for the {en_company} meeting|drive to {en_company} HQ|travel to {en_company} site
+flight back from the {en_company} onsite|fly to {en_city} - client workshop
+focus block|focus block: {en_topic} doc|focus time - {project}|heads-down time: {project}|deep work: {en_topic}
+focus time (coding)|maker time (coding)|writing block: {project} spec|heads down on {project}
+check-in w/ my boss|coffee w/ my manager|boss 1:1|contract signing|{en_company} contract signing
+sign the {en_company} contract|contract signing - {en_company}
+"""),
+    ("WORK", "ko"): _t("""
+{grade}학년 {ban}반 수업|{grade}학년 {ban}반 {ko_subject}|{period}교시 {grade}-{ban}|{grade}-{ban} {ko_subject} 수업
+{period}교시 {grade}학년 {ban}반|{ban}반 {ko_subject} 수업 들어가기|{grade}학년 {ko_subject} 수업 (담당)
+수업 준비 (교안)|교안 작성|수업 지도안 작성|학습지도안|담임 조회|조회/종례|교무회의|교직원 회의|학년 협의회
+학생 상담 ({ko_name})|수행평가 채점|시험 문제 출제|중간고사 출제|기말고사 출제|{period}교시 시험 감독|생기부 작성
+학생부 기록|방과후 수업 진행|보충 수업 진행 (강사)|학원 {ko_subject} 수업 (강사)|학원 강의 - {ban}반|학원 출근 (강사)
+{ko_course} 수업 (강사)|{ko_name} 학생 과외|과외 학생 {ko_name}|과외하러 {ko_area}|과외 (내가 선생님)
+출강|외부 출강|{ko_city} 출강|대학 출강 ({ko_subject})|시간강사 강의|강의 ({ko_course}, 강사로)|특강 강사
+교육 진행 (강사)|신입 교육 강의 진행
+{ko_trip} 출장 비행기|{ko_trip} 출장 KTX|출장 - {ko_trip} 항공편|{ko_trip} 출장 (고객사)|출장 가는 비행기 ({ko_trip})
+김포→{ko_trip} 출장|{ko_trip} 지사 출장|출장 복귀 비행기|{ko_company} 방문 출장
+집중 근무 시간|집중 시간 ({ko_project})|포커스 타임|딥워크 - {ko_topic} 문서|집중 업무 블록
+계약서 서명|{ko_company} 계약 서명
+"""),
+    ("WORK", "mixed"): _t("""
+{grade}학년 {ban}반 class|lesson plan 작성|강의 prep (내 수업)|tutoring 학생 {ko_name}|{ko_trip} 출장 flight
+business trip {ko_trip}|focus time 집중|deep work 블록|contract 서명
+"""),
+    ("LEARNING", "en"): _t("""
+thesis proposal meeting|proposal defense|committee meeting (thesis)|meeting w/ my advisor|advisor meeting
+advisor 1:1|prospectus meeting|dissertation committee mtg|research group meeting|lab meeting (grad)
+meeting w/ Prof. {en_surname}|Prof. {en_surname} - thesis feedback|take {en_course} class|{en_course} class (student)
+attend {en_course} lecture|my {en_course} tutor|tutoring for {en_course} (I'm the student)|{en_course} w/ my tutor
+"""),
+    ("LEARNING", "ko"): _t("""
+기말 레포트 제출|중간 레포트 제출|레포트 마감|지도교수님 면담|{ko_surname} 교수님 면담|교수님 상담|교수님 미팅 (논문)|교수님 오피스아워|논문 지도|졸업 논문 면담
+지도교수 미팅|랩미팅|연구실 세미나|{ko_subject} 수업 듣기|{ko_subject} 수업 (수강)|{ko_subject} 학원|{ko_subject} 과외 받기
+"""),
+    ("LEARNING", "mixed"): _t("""
+advisor 면담|교수님 meeting|lab meeting 랩미팅|{ko_subject} class 수강
+"""),
+    ("HEALTH", "en"): _t("""
+pickup {ball}|pick-up {ball}|pickup {ball} at the Y|{ball} pickup game|pickup game|open gym {ball}
+PTO - {en_doc} appt|day off (doctor)|half day - {en_doc}|out for {en_proc}|leave early for {en_doc}|PTO for surgery
+contact lens exam|contact lens fitting|new glasses prescription|derm appt|derm - {en_proc}
+"""),
+    ("HEALTH", "ko"): _t("""
+연차 ({ko_doc})|연차 - 병원 진료|반차 - 병원|반차 ({ko_doc})|오후 반차 {ko_doc}|병원 때문에 반차|반차 - 건강검진
+휴가 (수술)|오전 반차 (진료)|연차 - {ko_hospital} 진료
+"""),
+    ("HEALTH", "mixed"): _t("""
+PTO {ko_doc}|반차 dentist|pickup {ball} 농구
+"""),
+    ("PERSONAL", "en"): _t("""
+take {en_fam} to the {en_doc}|take {en_fam} to {en_doc} appt|drive {en_fam} to the {en_doc}
+bring {en_fam} to {en_clinic}
+{en_fam}'s {en_doc} appt (I'm driving)|{store_short}|{store_short} run|{store_short} haul|{store_short} + gas
+PTO - moving day|half day - DMV|day off for the movers|wedding gift for {en_name}|{en_name}'s registry gift
+buy a baby shower gift|order flowers for {en_fam}|buy running shoes|new running shoes for the half|buy a yoga mat
+new swim goggles|tennis racket restring|buy hiking boots|order contact lenses|reorder contact lenses|send $ to {en_fam}
+send $$ to {en_name}|Venmo {en_fam} back|transfer $ to {en_fam}
+"""),
+    ("PERSONAL", "ko"): _t("""
+{ko_fam} {ko_doc} 모시고 가기|{ko_fam} 모시고 {ko_hospital}|{ko_fam} 병원 동행|{ko_fam} 진료 동행 ({ko_doc})
+연차 (이사)|반차 - 은행 업무|반차 (전입신고)|연차 - 이삿날|실비 청구|실비 보험금 청구|병원비 실비 청구|{ko_name} 결혼 선물 사기|집 정리|방 정리|짐 정리
+러닝화 사기|요가 매트 주문|렌즈 주문|{ko_fam}한테 송금|{ko_fam} 용돈 보내기
+"""),
+    ("PERSONAL", "mixed"): _t("""
+{ko_fam} 병원 drive|{store_short} 장보기
+"""),
+    ("SOCIAL", "en"): _t("""
+hospital visit - {en_rel}|visit {en_rel} in the hospital|see {en_name} at {en_clinic}|hospital visit: {en_name}
+visit {en_rel} at the nursing home|PTO - {en_name}'s wedding|day off for {en_fam}'s birthday
+flight to {trip} - {en_fam}'s 60th
+trip to {trip} w/ the girls|the kids' sports day|school play (the kids)|community choir|choir|gospel choir rehearsal
+church choir rehearsal|worship team practice
+church band practice
+"""),
+    ("SOCIAL", "ko"): _t("""
+{ko_fam} 병문안 ({ko_hospital})|{ko_name} 병문안 - {ko_hospital}|{ko_hospital} 병문안|병원 면회 ({ko_fam})|면회 가기
+요양병원 면회|요양원 {ko_fam} 면회|북클럽 모임|독서 동호회|딸 운동회|아들 학교 운동회|애들 운동회|아이 학예회|연차 ({ko_name} 결혼식)|반차 - 가족 모임|합창단 연습|합창단|성가대|찬양팀 연습
+찬양 연습|{ko_trip} 가족 방문 (비행기)
+"""),
+    ("SOCIAL", "mixed"): _t("""
+{ko_fam} 병문안 visit|choir 연습|찬양팀 practice
+"""),
+    ("OTHER", "en"): _t("""
+{en_clock}|{en_clock}?|{en_clock} - ?|no meetings please|don't book meetings|meeting-free block|Labour Day
+Canada Day|Victoria Day|Remembrance Day|Election Day|Labor Day weekend|{holiday} - no work
+"""),
+    ("OTHER", "ko"): _t("""
+{ko_clock}|{ko_clock}?|{ko_clock} 일정|회의 잡지 마세요|미팅 잡지 마세요|회의 금지|미팅 불가|회의 불가 시간|{ko_holiday} (휴무)
+"""),
+}
+for _key, _extra in HARD.items():
+    TEMPLATES[_key] = TEMPLATES[_key] + _extra
+
 # Wordings that could belong to two categories, with the ONE label we always give them (the more plausible).
 # Rules: eating/drinking together -> SOCIAL; physical activity -> HEALTH; with a client/boss/recruiter -> WORK;
 # family chores and pets -> PERSONAL; a class that teaches a skill -> LEARNING.
@@ -764,9 +889,10 @@ MAIL_DOMAINS = _t("gmail.com|naver.com|kakao.com|daum.net|outlook.com|icloud.com
 
 # ------------------------------------------------------------------------------------------------ priority markers
 HIGH_EN = _t("URGENT: {t}|{t} (urgent)|{t} - ASAP|{t} asap|{t}!!!|IMPORTANT {t}|{t} - deadline today|{t} due EOD|"
-             "critical: {t}|[Important] {t}|{t} - important|!!! {t}|{t} (due today)")
+             "critical: {t}|[Important] {t}|{t} - important|!!! {t}|{t} (due today)|{t} - do NOT miss|"
+             "DON'T MISS: {t}|{t} (do not miss)")
 HIGH_KO = _t("[긴급] {t}|{t} (중요)|{t} 마감|{t} 필수|급함) {t}|{t} 반드시!!|중요!! {t}|{t} - 오늘 마감|긴급 {t}|"
-             "{t} 필수 참석|{t} 급함|★중요★ {t}")
+             "{t} 필수 참석|{t} 급함|★중요★ {t}|{t} 절대 놓치지 말 것")
 HIGH_DESC_EN = _t("This is urgent, please prioritize.|Deadline is today.|important!!|needs to happen asap|critical")
 HIGH_DESC_KO = _t("중요한 일정입니다|반드시 참석|필수 참석|마감 전까지 제출|긴급 건")
 LOW_EN = _t("{t} (optional)|maybe {t}|(tentative) {t}|{t} if time|{t}? maybe|optional: {t}|{t} - tentative")
@@ -774,7 +900,8 @@ LOW_KO = _t("{t} (선택)|여유되면 {t}|가능하면 {t}|{t} - 가능하면|(
 LOW_DESC_EN = _t("optional, only if you have time|tentative|maybe, will confirm")
 LOW_DESC_KO = _t("여유되면 참석|선택 사항|가능하면 가기")
 HIGH_RATE, LOW_RATE = 0.08, 0.08
-_HIGH_RE = re.compile(r"\b(urgent|asap|deadline|critical|important|due)\b|!!|긴급|급함|마감|중요|필수|반드시|오늘까지",
+_HIGH_RE = re.compile(r"\b(urgent|asap|deadline|critical|important|due)\b|\bdo not miss\b|\bdon'?t miss\b|!!|긴급|급함|"
+                      r"마감|중요|필수|반드시|오늘까지|놓치지 말",
                       re.I)
 _LOW_RE = re.compile(r"\b(optional|maybe|tentative|if time)\b|선택|여유되면|가능하면|시간되면", re.I)
 
@@ -786,9 +913,10 @@ PRIORITY_RULES: dict[str, tuple[str, tuple[tuple[str, re.Pattern], ...]]] = {
         ("HIGH", re.compile(r"client|customer|en_company\}|ko_company\}|거래처|고객|클라이언트|investor|pitch|IR |"
                             r"incident|post-?mortem|outage|sev1|장애|escalation|클레임|board|이사회|주주총회|RFP|"
                             r"proposal|제안|contract sign|계약 체결|계약 미팅|launch|런칭|오픈|release|deploy .* to prod|"
-                            r"presentation to|site visit|onsite|외근", _P)),
+                            r"presentation to|site visit|onsite|외근|flight|\bfly to\b|비행기|항공편", _P)),
         ("LOW", re.compile(r"jira|timesheet|email|e-mail|메일|slack|회의록|영수증|법인카드|WFH|재택|업무 정리|tickets|"
-                           r"focus time|deep work|write docs|read|정리$", _P)),
+                           r"focus|deep work|heads-down|heads down|maker time|writing block|집중|포커스|딥워크|write docs|"
+                           r"read|정리$", _P)),
     )),
     "PERSONAL": ("LOW", (
         ("MEDIUM", re.compile(r"appt|appointment|DMV|haircut|hair|nails|네일|미용실|염색|머리|plumber|electrician|"
@@ -796,7 +924,8 @@ PRIORITY_RULES: dict[str, tuple[str, tuple[tuple[str, re.Pattern], ...]]] = {
                               r"en_kid\}|ko_kid\}|하원|등원|픽업|parent-teacher|PTA|상담|vet|동물병원|예방접종|rent|월세|"
                               r"관리비|납부|bill|tax|세금|소득세|insurance|보험|renew|갱신|passport|여권|lease|계약|"
                               r"이사$|이사 준비|moving day|movers|delivery|배송|inspection|검사|jury|김장|landlord|"
-                              r"집주인|registration|license|면허|등록", _P)),
+                              r"집주인|registration|license|면허|등록|en_doc\}|ko_doc\}|ko_hospital\}|en_clinic\}|병원|모시고|"
+                              r"동행", _P)),
     )),
     "HEALTH": ("LOW", (
         ("HIGH", re.compile(r"MRI|CT scan|surgery|수술|biopsy|조직검사|내시경|colonoscopy|endoscopy|urgent care|응급|"
@@ -821,7 +950,8 @@ PRIORITY_RULES: dict[str, tuple[str, tuple[tuple[str, re.Pattern], ...]]] = {
         ("MEDIUM", re.compile(r"^(?!.*(online|온라인|인강|듣기|recording|webinar|웨비나|self-paced|MOOC|"
                               r"Coursera|Udemy|video|사이버|독학)).*(class|lesson|lecture|수업|강의|레슨|과외|"
                               r"학원|tutor\b|tutoring|seminar|세미나|workshop|워크숍|office hours|study group|스터디|bootcamp|"
-                              r"부트캠프|교수님|course|교육|클래스|lab\b|연구실|강연|특강|TA session|교실)", _P)),
+                              r"부트캠프|교수님|course|교육|클래스|lab\b|연구실|강연|특강|TA session|교실|committee|advisor|"
+                              r"prospectus|proposal|lab meeting|research group|랩미팅|논문 지도|지도교수)", _P)),
     )),
     "OTHER": ("LOW", (
         ("HIGH", re.compile(r"flight|fly to|red-eye|비행기|귀국|layover", _P)),
@@ -871,6 +1001,7 @@ ABBREV_EN = tuple((re.compile(p, re.I), _t(r)) for p, r in (
     (r"\bphysical therapy\b", "PT"), (r"\bsynchroni[sz]ation\b", "sync"), (r"\bgroceries\b", "grocs"),
     (r"\breview\b", "rvw|review"), (r"\bfriends\b", "frnds|friends"), (r"\bpractice\b", "prac"),
     (r"\bchapter\b", "ch.|chap"), (r"\bfollow[- ]up\b", "f/u|followup"), (r"\bend of day\b", "eod|EOD"),
+    (r"\bdermatolog(ist|y)\b", "derm"),
 ))
 ABBREV_KO = tuple((k, _t(v)) for k, v in (
     ("생일 파티", "생파"), ("생일파티", "생파"), ("스타벅스", "스벅"), ("치킨 맥주", "치맥"), ("스터디 카페", "스카"),
@@ -889,6 +1020,13 @@ _QWERTY = dict(zip("qwertyuiopasdfghjklzxcvbnm", _t(
 # Syllable vowel index swaps commonly confused in Korean: ㅐ<->ㅔ, ㅒ<->ㅖ, ㅙ/ㅚ/ㅞ.
 _KO_VOWEL_SWAP = {1: 5, 5: 1, 3: 7, 7: 3, 10: 11, 11: 10, 15: 11}
 TYPO_RATE, EMOJI_RATE, PREFIX_RATE, TIME_RATE, EXTRA_RATE, PUNCT_RATE = 0.10, 0.15, 0.07, 0.05, 0.07, 0.07
+# Terse titles: people often type one word, a name or a time as the title and put what the event is in the notes
+# ("appt" | "cleaning + x-rays", "3pm" | "renewal call with Acme"). The notes decide the class then, so a share of
+# non-OTHER events moves its title into the description behind one of these.
+TERSE_EN = _t("appt|call|mtg|meeting|class|event|thing|prep|trip|session|pickup|note|📍|{en_name}|{en_surname}|"
+              "{en_clock}")
+TERSE_KO = _t("약속|일정|예약|수업|미팅|모임|그거|ㅇㅇ|메모|📍|{ko_name}|{ko_clock}")
+TERSE_RATE = 0.03
 
 # -------------------------------------------------------------------------------------------------------- times
 # Start-hour windows (lo, hi, weight), weekend probability, duration choices (minutes, weight), all-day rate.
@@ -1114,6 +1252,9 @@ def _event(rng: random.Random, start_date: date) -> dict:
     template = _template(rng, cat, lang)
     title = base = _fill(rng, template)
     description = _description(rng, cat, lang) if rng.random() < DESC_RATE[cat] else ""
+    if cat != "OTHER" and rng.random() < TERSE_RATE:
+        description = f"{base}, {description}" if description else base
+        title = _fill(rng, rng.choice(TERSE_KO if ko_side else TERSE_EN))
     start, end = _times(rng, cat, start_date)
     if rng.random() < EXTRA_RATE:  # long titles: details typed into the title
         extra = _description(rng, cat, lang) if rng.random() < 0.5 else _fill(
