@@ -58,15 +58,18 @@ def _time_tags(event: EventInput) -> list[str]:
 def suggest_tags(event: EventInput, category: str, *, urgent: bool = False) -> list[str]:
     """At most five distinct tags: content tags first (most specific), then category, urgency and time context."""
     text = tag_text(event)
-    tags: list[str] = [tag for tag, words in _KEYWORDS if words.any_in(text)]
-    tags.append(category.lower())
+    return _with_context([tag for tag, words in _KEYWORDS if words.any_in(text)], event, category, urgent)
+
+
+def _with_context(content: list[str], event: EventInput, category: str, urgent: bool) -> list[str]:
+    """``content`` tags, then category, urgency, group and time context; distinct, at most MAX_TAGS."""
+    tags = [*content, category.lower()]
     if urgent:
         tags.append("urgent")
     if len(event.attendees) >= 2:
         tags.append("group")
     tags.extend(_time_tags(event))
-    distinct = list(dict.fromkeys(tags))
-    return distinct[:MAX_TAGS]
+    return list(dict.fromkeys(tags))[:MAX_TAGS]
 
 
 def tag_text(event: EventInput) -> str:
@@ -85,13 +88,5 @@ def suggest_tags_batch(events: Sequence[EventInput], categories: Sequence[str], 
     for tag, words in _KEYWORDS:  # in vocabulary order, as suggest_tags lists them
         for i in words.found_in(texts).nonzero()[0].tolist():
             content[i].append(tag)
-    out = []
-    for event, tags, category, is_urgent in zip(events, content, categories, urgent):
-        tags.append(category.lower())
-        if is_urgent:
-            tags.append("urgent")
-        if len(event.attendees) >= 2:
-            tags.append("group")
-        tags.extend(_time_tags(event))
-        out.append(list(dict.fromkeys(tags))[:MAX_TAGS])
-    return out
+    return [_with_context(tags, event, category, is_urgent)
+            for event, tags, category, is_urgent in zip(events, content, categories, urgent)]
