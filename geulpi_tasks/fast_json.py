@@ -58,7 +58,7 @@ def dumps_text(obj: Any, **kwargs: Any) -> str:
 NOT_READ: Any = object()
 
 
-def loads_or_none(data: bytes | bytearray | memoryview | str) -> Any:
+def try_loads(data: bytes | bytearray | memoryview | str) -> Any:
     """The document in ``data`` as orjson reads it, or ``NOT_READ`` when orjson refuses it or might read it
     differently from the standard library (a run of 19 or more digits)."""
     if isinstance(data, str):
@@ -78,7 +78,7 @@ def loads_or_none(data: bytes | bytearray | memoryview | str) -> Any:
 
 def loads(data: bytes | bytearray | memoryview | str, *, fallback: Callable[[Any], Any] = json.loads) -> Any:
     """The document in ``data``; ``fallback(data)`` decides where orjson might read it differently."""
-    document = loads_or_none(data)
+    document = try_loads(data)
     return fallback(data) if document is NOT_READ else document
 
 

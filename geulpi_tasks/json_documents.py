@@ -81,7 +81,7 @@ def parse_json_document(raw: bytes | str) -> Any:
     orjson reads the document first (issue 13: ~4x faster on a 1000-event batch); anything it refuses, and any
     document where it could read a number differently, goes through the standard library's parser below, which
     names the problem."""
-    document = fast_json.loads_or_none(raw)
+    document = fast_json.try_loads(raw)
     if document is not fast_json.NOT_READ:
         _check(document)
         return document

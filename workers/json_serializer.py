@@ -20,7 +20,7 @@ _kombu_default = kombu_json.JSONEncoder().default
 
 
 def dumps(obj: Any) -> str:
-    return fast_json.dumps(obj, fallback=kombu_json.dumps, default=_kombu_default).decode("utf-8")
+    return fast_json.dumps_text(obj, fallback=kombu_json.dumps, default=_kombu_default)
 
 
 def loads(data: Any) -> Any:
