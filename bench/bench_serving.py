@@ -477,7 +477,7 @@ def check_nothing_lost(api: str, api_key: str, settings: Settings, events: list[
     import redis
 
     from geulpi_tasks.experiments.store import experiment_key
-    from geulpi_tasks.monitoring.keys import MonitoringKeys
+    from geulpi_tasks.monitoring.prediction_log import logged_predictions
 
     headers = {"Authorization": f"Bearer {api_key}"}
     challenger = register_challenger(settings)
@@ -490,14 +490,13 @@ def check_nothing_lost(api: str, api_key: str, settings: Settings, events: list[
     experiment_id = created.json()["experiment_id"]
     time.sleep(3)  # past every worker's experiment cache
     client = redis.Redis.from_url(settings.redis_url)
-    stream = MonitoringKeys(settings.key_prefix).predictions(settings.model_name)
 
     def counts() -> tuple[float, int, int]:
         text = requests.get(api + "/monitoring/metrics", timeout=30).text
         predicted = metric_sum(text, "ml_predictions_total", status="success")
         exposures = sum(int(client.hget(experiment_key(settings.key_prefix, "counts", experiment_id, v),
                                         "exposures") or 0) for v in ("control", "treatment"))
-        return predicted, int(client.xlen(stream)), exposures
+        return predicted, logged_predictions(client, settings.key_prefix, settings.model_name), exposures
 
     before = counts()
     target = {"port": api_port, "path": "/v2/classify-event",

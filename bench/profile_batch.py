@@ -139,8 +139,9 @@ def main() -> None:
         stage("worker: metrics", metrics)
         stage("worker: prediction log write", lambda: record_predictions(
             client, "geulpi-profile", "event_classifier", records, max_len=100000))
-        items = [(e, {**a, "modelName": "event_classifier"}, a["requestId"]) for e, a in zip(decoded, results)]
-        stage("worker: feedback cache write", lambda: remember_classified(client, "geulpi-profile", items, ttl_s=60))
+        items = [(e, a, a["requestId"]) for e, a in zip(decoded, results)]
+        stage("worker: feedback cache write", lambda: remember_classified(client, "geulpi-profile", items, ttl_s=60,
+                                                                          group_id="task", model_name="m"))
         # ---- API again
         answer = stage("api: result JSON decode", lambda: wire_json.loads(stored)["result"])
         stage("api: response JSON encode", lambda: fast_json.dumps(answer))

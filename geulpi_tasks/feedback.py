@@ -3,9 +3,14 @@
 Keys (all under ``<key_prefix>:feedback:``):
 - ``rows``: hash, one field per corrected event (``event:<eventId>`` or ``request:<requestId>``), value the JSON
   record; a second correction of the same event replaces the first. No TTL: feedback is training data.
-- ``recent:event:<eventId>`` / ``recent:request:<requestId>``: the wire form of a recently classified event and
-  what the model answered, kept ``ttl_s`` so feedback can name an event by id instead of sending it again.
-- ``by_user:<userId>``: set of the ``recent:*`` keys whose event named that user (same TTL), so erasure finds them.
+- ``recent:group:<groupId>``: what one classification task answered, kept ``ttl_s`` so feedback can name an event by
+  id instead of sending it again: a JSON list with each event's wire form and answer (null once erased). The
+  group id is the task id, so the request id ``<taskId>:<i>`` of a batch's i-th event, and a single
+  classification's ``<taskId>``, name their record without any other key.
+- ``recent:ids:<n>``: hash ``event:<eventId>`` / ``request:<requestId>`` → ``<groupId>:<i>`` for the ids that do not
+  name their group (event ids, callers' own request ids), one hash per ``ttl_s`` period ``n``, kept until the next
+  period ends.
+- ``by_user:<userId>``: set of the ``recent:*`` keys holding that user's events, so erasure finds them.
 
 The request id of a single classification is its task id (the ``taskId`` of a 202 answer); the i-th event of a
 batch is ``<taskId>:<i>``.
@@ -14,11 +19,13 @@ batch is ``<taskId>:<i>``.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections import Counter
 from typing import Annotated, Any, Callable, Literal, Mapping, Sequence
 
+import redis
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -47,58 +54,106 @@ def feedback_key(key_prefix: str, *parts: str) -> str:
     return ":".join((key_prefix, "feedback", *parts))
 
 
-# The keys and records of a batch go to Redis as one JSON document that a script sets key by key: one argument for
-# redis-py to pack instead of two commands' worth per event (issue 13: redis-py spent ~12 ms of a worker's CPU
-# packing and parsing a 1000-event batch's SETs). Records are strings inside the document, stored byte for byte.
-_SET_CHUNK = 1000
-_SET_ALL = """
-local pairs_ = cjson.decode(ARGV[2])
-for _, pair in ipairs(pairs_) do
-  redis.call('SET', pair[1], pair[2], 'EX', ARGV[1])
-end
-return #pairs_
+# A task's events are one key, not one or two per event (issue 13): a 1000-event batch cost Redis ~18 ms of CPU in
+# per-event SETs and the worker ~5 ms in per-event JSON. Ids that do not name their group point at it from a hash,
+# written by one scripted HSET: one argument for redis-py to pack, one command for Redis.
+_POINTER_CHUNK = 1000
+_HSET_ALL = """
+redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[1])))
+redis.call('EXPIREAT', KEYS[1], ARGV[2])
+return 1
 """
+_OF_GROUP = re.compile(r"(.+):(\d{1,9})")
+
+
+def _group_key(key_prefix: str, group_id: str) -> str:
+    return feedback_key(key_prefix, "recent", "group", group_id)
+
+
+def _ids_key(key_prefix: str, period: int | str) -> str:
+    return feedback_key(key_prefix, "recent", "ids", str(period))
+
+
+def _named_place(group_id: str, index: int, request_id: str | None, size: int) -> bool:
+    """Whether the request id alone names (group, index), so it needs no pointer."""
+    return request_id == f"{group_id}:{index}" or (size == 1 and request_id == group_id)
 
 
 def remember_classified(redis_client: Any, key_prefix: str,
-                        items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any], str | None]], *, ttl_s: int) -> int:
-    """Keep classified events for ``ttl_s`` under their eventId and request id, in one round trip.
+                        items: Sequence[tuple[Mapping[str, Any], Mapping[str, Any], str | None]], *, ttl_s: int,
+                        group_id: str, model_name: str | None = None) -> int:
+    """Keep one task's classified events for ``ttl_s``, findable by eventId and request id (``find_classified``), in
+    one round trip.
 
-    ``items`` holds ``(event_wire, classification, request_id)``. Returns how many keys were written."""
-    keys: list[str] = []
-    records: list[str] = []
-    by_user: dict[str, list[str]] = {}
-    for event_wire, result, request_id in items:
-        record = fast_json.dumps_text({"event": {k: event_wire[k] for k in _EVENT_FIELDS if k in event_wire},
-                             "predictedCategory": result.get("eventType"), "predictedPriority": result.get("priority"),
-                             "confidence": result.get("confidence"), "modelName": result.get("modelName"),
-                             "modelVersion": result.get("modelVersion"),
-                             # set while an A/B experiment served the answer: feedback then scores the variant
-                             "experimentId": result.get("experimentId"), "variant": result.get("variant"),
-                             # names the event's shadow record (geulpi_tasks/shadow) when feedback names the eventId
-                             "requestId": request_id})
-        mine = []
+    ``items`` holds ``(event_wire, classification, request_id)``; ``group_id`` is the task's id; ``model_name``
+    stands in for a classification that does not name its model. Returns how many events were kept."""
+    records: list[dict[str, Any]] = []
+    pointers: list[str] = []
+    users: set[str] = set()
+    for index, (event_wire, result, request_id) in enumerate(items):
+        records.append({"event": {k: event_wire[k] for k in _EVENT_FIELDS if k in event_wire},
+                        "predictedCategory": result.get("eventType"), "predictedPriority": result.get("priority"),
+                        "confidence": result.get("confidence"), "modelName": result.get("modelName") or model_name,
+                        "modelVersion": result.get("modelVersion"),
+                        # set while an A/B experiment served the answer: feedback then scores the variant
+                        "experimentId": result.get("experimentId"), "variant": result.get("variant"),
+                        # names the event's shadow record (geulpi_tasks/shadow) when feedback names the eventId
+                        "requestId": request_id})
+        place = f"{group_id}:{index}"
         if event_wire.get("eventId") is not None:
-            mine.append(feedback_key(key_prefix, "recent", "event", str(event_wire["eventId"])))
-        if request_id:
-            mine.append(feedback_key(key_prefix, "recent", "request", request_id))
-        keys.extend(mine)
-        records.extend([record] * len(mine))
-        user_id = event_wire.get("userId")
-        if user_id is not None and mine:
-            by_user.setdefault(str(user_id), []).extend(mine)
-    if not keys:
+            pointers += [f"event:{event_wire['eventId']}", place]
+        if request_id and not _named_place(group_id, index, request_id, len(items)):
+            pointers += [f"request:{request_id}", place]
+        if event_wire.get("userId") is not None:
+            users.add(str(event_wire["userId"]))
+    if not records:
         return 0
+    now = time.time()
+    period = int(now // ttl_s)
+    group, ids = _group_key(key_prefix, group_id), _ids_key(key_prefix, period)
     pipe = redis_client.pipeline(transaction=False)
-    for start in range(0, len(keys), _SET_CHUNK):
-        chunk = list(zip(keys[start:start + _SET_CHUNK], records[start:start + _SET_CHUNK]))
-        pipe.eval(_SET_ALL, 0, ttl_s, fast_json.dumps(chunk))
-    for user_id, user_keys in by_user.items():  # one index update per user and batch, not per event
-        index = feedback_key(key_prefix, "by_user", user_id)
-        pipe.sadd(index, *user_keys)
-        pipe.expire(index, ttl_s)
+    pipe.set(group, fast_json.dumps(records), ex=ttl_s)
+    for start in range(0, len(pointers), 2 * _POINTER_CHUNK):
+        pipe.eval(_HSET_ALL, 1, ids, fast_json.dumps(pointers[start:start + 2 * _POINTER_CHUNK]),
+                  (period + 2) * ttl_s)
+    for user_id in users:  # one index update per user and task, not per event
+        index_key = feedback_key(key_prefix, "by_user", user_id)
+        pipe.sadd(index_key, group, ids) if pointers else pipe.sadd(index_key, group)
+        pipe.expire(index_key, 2 * ttl_s)  # as long as the pointers can live
     pipe.execute()
-    return len(keys)
+    return len(records)
+
+
+def _place(redis_client: Any, key_prefix: str, kind: str, ident: str, ttl_s: int) -> tuple[str, int] | None:
+    """(group id, index) an event id or request id points at, newest period first."""
+    period = int(time.time() // ttl_s)
+    for n in (period, period - 1):
+        raw = redis_client.hget(_ids_key(key_prefix, n), f"{kind}:{ident}")
+        if raw is not None:
+            group_id, _, index = (raw.decode() if isinstance(raw, bytes) else str(raw)).rpartition(":")
+            return group_id, int(index)
+    if kind == "event":
+        return None
+    named = _OF_GROUP.fullmatch(ident)
+    return (named.group(1), int(named.group(2))) if named else (ident, 0)
+
+
+def find_classified(redis_client: Any, key_prefix: str, *, event_id: str | None = None,
+                    request_id: str | None = None, ttl_s: int) -> dict[str, Any] | None:
+    """The remembered classification named by ``event_id`` (tried first) or ``request_id``, or None."""
+    for kind, ident in (("event", event_id), ("request", request_id)):
+        if ident is None:
+            continue
+        place = _place(redis_client, key_prefix, kind, str(ident), ttl_s)
+        if place is None:
+            continue
+        raw = redis_client.get(_group_key(key_prefix, place[0]))
+        records = json.loads(raw) if raw is not None else []
+        record = records[place[1]] if 0 <= place[1] < len(records) else None
+        # A request id names only the event it was given to (an event with its own id is not ``<taskId>:<i>``).
+        if record is not None and (kind == "event" or record.get("requestId") == ident):
+            return dict(record)
+    return None
 
 
 def _feedback_id(value: Any, info: ValidationInfo) -> str | None:
@@ -199,29 +254,22 @@ def parse_feedback(payload: Any) -> dict[str, Any]:
 
 
 def save_feedback(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any], *,
-                  default_model_name: str) -> dict[str, Any]:
+                  default_model_name: str, cache_ttl_s: int) -> dict[str, Any]:
     """Store one parsed correction durably. When it carries no event, the event is looked up among recently
     classified ones. When the served answer is known, it is also scored for the monitoring area's online accuracy
     (``scored`` in the result). Raises NotFound when the event cannot be found, Unavailable when Redis does not
     answer."""
     try:
-        return _save(redis_client, key_prefix, feedback, default_model_name)
+        return _save(redis_client, key_prefix, feedback, default_model_name, cache_ttl_s)
     except REDIS_OUTAGE_ERRORS as err:
         raise Unavailable("Redis is unreachable; the feedback was not stored. Retry shortly.",
                           details={"dependency": "redis"}) from err
 
 
-def _save(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any], default_model_name: str
-          ) -> dict[str, Any]:
-    cached: dict[str, Any] | None = None
-    lookups = [("event", feedback.get("eventId")), ("request", feedback.get("requestId"))]
-    for kind, ident in lookups:
-        if ident is None:
-            continue
-        raw = redis_client.get(feedback_key(key_prefix, "recent", kind, str(ident)))
-        if raw is not None:
-            cached = json.loads(raw)
-            break
+def _save(redis_client: Any, key_prefix: str, feedback: Mapping[str, Any], default_model_name: str,
+          cache_ttl_s: int) -> dict[str, Any]:
+    cached = find_classified(redis_client, key_prefix, event_id=feedback.get("eventId"),
+                             request_id=feedback.get("requestId"), ttl_s=cache_ttl_s)
     event = feedback.get("event") or (cached or {}).get("event")
     if event is None:
         named = " / ".join(f"{f} '{feedback[f]}'" for f in ("eventId", "requestId") if feedback.get(f) is not None)
@@ -305,6 +353,31 @@ def record_user(record: Mapping[str, Any]) -> str | None:
     return str(user) if user is not None else None
 
 
+def _erase_in_group(redis_client: Any, key: str, group_id: str, user_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """Blank the user's events in one remembered task (others' stay, with the key's TTL); (place, record) of each."""
+    while True:
+        with redis_client.pipeline() as pipe:
+            try:
+                pipe.watch(key)  # erasure of another user of the same task may run at the same time
+                raw = pipe.get(key)
+                records = json.loads(raw) if raw is not None else []
+                hits = [i for i, r in enumerate(records) if r is not None and record_user(r) == user_id]
+                if not hits:
+                    return []
+                erased = [(f"{group_id}:{i}", records[i]) for i in hits]
+                for i in hits:
+                    records[i] = None
+                pipe.multi()
+                if all(r is None for r in records):
+                    pipe.delete(key)
+                else:
+                    pipe.set(key, fast_json.dumps(records), keepttl=True)
+                pipe.execute()
+                return erased
+            except redis.WatchError:
+                continue
+
+
 def delete_user_feedback(redis_client: Any, key_prefix: str, user_id: str) -> dict[str, int]:
     """Delete every stored correction and every cached classification of ``user_id``.
 
@@ -315,13 +388,33 @@ def delete_user_feedback(redis_client: Any, key_prefix: str, user_id: str) -> di
                   if record_user(json.loads(raw)) == user_id]
         rows = int(redis_client.hdel(rows_key, *doomed)) if doomed else 0
         index = feedback_key(key_prefix, "by_user", user_id)
+        keys = sorted(k.decode() if isinstance(k, bytes) else str(k) for k in redis_client.smembers(index))
+        groups, ids = _group_key(key_prefix, ""), _ids_key(key_prefix, "")
+        erased: list[tuple[str, dict[str, Any]]] = []  # (place, record) of every erased event
         cached = 0
-        for key in redis_client.smembers(index):
-            raw = redis_client.get(key)
-            # The key may since name another user's event (an eventId reused): delete only this user's.
-            if raw is not None and record_user(json.loads(raw)) == user_id:
-                cached += int(redis_client.delete(key))
+        for key in keys:
+            if key.startswith(groups):
+                erased += _erase_in_group(redis_client, key, key[len(groups):], user_id)
+            elif not key.startswith(ids):  # one event per key, as written before groups (gone after their TTL)
+                raw = redis_client.get(key)
+                if raw is not None and record_user(json.loads(raw)) == user_id:
+                    cached += int(redis_client.delete(key))
+        pointers: dict[str, str] = {}
+        for place, record in erased:
+            if record["event"].get("eventId") is not None:
+                pointers[f"event:{record['event']['eventId']}"] = place
+            if record.get("requestId") is not None:
+                pointers[f"request:{record['requestId']}"] = place
+        for key in keys:
+            if key.startswith(ids) and pointers:
+                # Only pointers still at the erased places: an id may since name another user's event.
+                fields = list(pointers)
+                doomed = [f for f, v in zip(fields, redis_client.hmget(key, fields))
+                          if v is not None and (v.decode() if isinstance(v, bytes) else v) == pointers[f]]
+                if doomed:
+                    redis_client.hdel(key, *doomed)
         redis_client.delete(index)
+        cached += len(erased)
     except REDIS_OUTAGE_ERRORS as err:
         raise Unavailable("Redis is unreachable; the user's feedback was not erased. Retry shortly.",
                           details={"dependency": "redis"}) from err

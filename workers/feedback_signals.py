@@ -30,7 +30,7 @@ def _classified_items(name: str, args: list[Any], result: dict[str, Any], task_i
                 if isinstance(event, dict) and isinstance(answer, dict) and "requestId" in answer]
     if name == CLASSIFY_EVENTS and args and isinstance(args[0], list):
         answers = result.get("results") or []
-        return [(event, {**answer, "modelName": result.get("modelName")}, answer.get("requestId") or f"{task_id}:{i}")
+        return [(event, answer, answer.get("requestId") or f"{task_id}:{i}")
                 for i, (event, answer) in enumerate(zip(args[0], answers))
                 if isinstance(event, dict) and isinstance(answer, dict)]
     return []
@@ -47,8 +47,10 @@ def _remember(sender: Any = None, result: Any = None, **_: Any) -> None:
     if settings.disable_redis:  # limited mode: there is no Redis to remember anything in
         return
     # Sent by this process's side writer, pipelined with other tasks' writes (workers/side_writes.py).
+    task_id, model_name = str(sender.request.id), result.get("modelName")
     side_writer(settings.redis_url).submit("feedback cache", lambda client: remember_classified(
-        client, settings.key_prefix, items, ttl_s=settings.feedback_cache_ttl_s))
+        client, settings.key_prefix, items, ttl_s=settings.feedback_cache_ttl_s, group_id=task_id,
+        model_name=model_name))
 
 
 signals.task_success.connect(_remember, weak=False)

@@ -21,5 +21,5 @@ bp = Blueprint("feedback", __name__)
 def post_feedback() -> Any:
     feedback = parse_feedback(json_body())
     record = save_feedback(redis_client("Feedback (it was not stored)"), settings().key_prefix, feedback,
-                           default_model_name=settings().model_name)
+                           default_model_name=settings().model_name, cache_ttl_s=settings().feedback_cache_ttl_s)
     return record, 201

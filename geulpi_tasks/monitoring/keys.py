@@ -11,6 +11,10 @@ class MonitoringKeys:
         """Capped stream of recent predictions (features summary, class, confidence, latency, version, status)."""
         return f"{self.base}:predictions:{model_name}"
 
+    def prediction_count(self, model_name: str) -> str:
+        """How many predictions the stream holds (an entry may hold a whole batch): what its cap counts."""
+        return f"{self.base}:predictions:{model_name}:count"
+
     def outcomes(self, model_name: str) -> str:
         """Capped stream of feedback outcomes (correct or not, per version) behind the online accuracy."""
         return f"{self.base}:outcomes:{model_name}"

@@ -1,9 +1,9 @@
-"""The prediction log: one compact entry per prediction in a capped Redis stream.
+"""The prediction log: compact records of predictions in a capped Redis stream, one entry per task.
 
 Each entry carries what drift, alerts and the dashboard need and nothing more: a summary of the event's features
-(no text, no user id), the predicted class, confidence, model latency, version and status. ``XADD ... MAXLEN ~``
-keeps the stream bounded; a whole batch is written in one pipeline after the result was already stored, so the
-caller never waits for it.
+(no text, no user id), the predicted class, confidence, model latency, version and status. The stream is capped in
+predictions (``record_predictions``); a task's records are written after its result was stored, so the caller
+never waits for them.
 """
 
 from __future__ import annotations
@@ -93,32 +93,98 @@ class PredictionRecord:
                    features=json.loads(f["f"]) if "f" in f else None, ts=float(f.get("ts", 0.0)))
 
 
-# The entries of a batch go to Redis as one JSON document that a script appends entry by entry: one argument for
-# redis-py to pack instead of one XADD's worth per prediction (issue 13: redis-py spent ~18 ms of a worker's CPU on
-# a 1000-event batch's XADDs). Field values are strings in the document, stored as they were.
-_XADD_CHUNK = 1000
-_XADD_ALL = """
-local entries = cjson.decode(ARGV[2])
-for _, fields in ipairs(entries) do
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))
+# A task's predictions are one stream entry (issue 13). With an entry per prediction, a 1000-event batch cost Redis
+# ~18 ms of CPU (a scripted XADD per prediction) and the worker ~9 ms to build the fields; one entry holding them all
+# costs one XADD. A single prediction keeps the flat fields above; several are a JSON list under ``b`` and their
+# number under ``n``. The stream is capped in predictions, not entries: a counter beside it holds how many the stream
+# carries, and the oldest entries are trimmed once it exceeds the cap by a slack (as ``MAXLEN ~`` trims a whole
+# node at a time), so a write seldom trims.
+BATCH_ENTRY_MAX = 1000
+_APPEND = """
+local n = tonumber(ARGV[2])
+redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
+local total
+if redis.call('XLEN', KEYS[1]) == 1 then
+  total = n
+  redis.call('SET', KEYS[2], total)
+else
+  total = redis.call('INCRBY', KEYS[2], n)
 end
-return #entries
+local cap = tonumber(ARGV[1])
+if total <= cap + math.max(math.floor(cap / 100), 100) then
+  return total
+end
+local start = '-'
+while true do
+  local page = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', 64)
+  if #page == 0 then break end
+  for _, entry in ipairs(page) do
+    local fields, size = entry[2], 1
+    for i = 1, #fields, 2 do
+      if fields[i] == 'n' then size = tonumber(fields[i + 1]) end
+    end
+    if total - size < cap then
+      redis.call('XTRIM', KEYS[1], 'MINID', entry[1])
+      redis.call('SET', KEYS[2], total)
+      return total
+    end
+    total = total - size
+  end
+  start = '(' .. page[#page][1]
+end
+redis.call('SET', KEYS[2], total)
+return total
 """
+
+
+def _compact(record: PredictionRecord) -> list[Any]:
+    return [record.ts, record.model_version, record.status, record.latency_ms, record.predicted_class,
+            record.confidence, record.features]
+
+
+def _expand(item: list[Any]) -> PredictionRecord:
+    ts, version, status, latency, cls, confidence, features = item
+    return PredictionRecord(model_version=version, status=status, latency_ms=latency, predicted_class=cls,
+                            confidence=confidence, features=features, ts=ts)
+
+
+def entry_records(raw: Mapping[Any, Any]) -> list[PredictionRecord]:
+    """The predictions one stream entry holds, in the order they were written."""
+    batch = raw.get(b"b", raw.get("b"))
+    if batch is None:
+        return [PredictionRecord.from_fields(raw)]
+    return [_expand(item) for item in json.loads(batch)]
 
 
 def record_predictions(redis: Any, key_prefix: str, model_name: str, records: Iterable[PredictionRecord], *,
                        max_len: int) -> int:
-    """Append records to the model's capped stream (``XADD ... MAXLEN ~``) in one round trip; returns how many were
-    written."""
-    key = MonitoringKeys(key_prefix).predictions(model_name)
-    entries = [[item for pair in record.to_fields().items() for item in pair] for record in records]
-    if not entries:
+    """Append records to the model's capped stream (at most ``BATCH_ENTRY_MAX`` per entry) in one round trip, keeping
+    about ``max_len`` predictions; returns how many were written."""
+    keys = MonitoringKeys(key_prefix)
+    stream, count = keys.predictions(model_name), keys.prediction_count(model_name)
+    records = list(records)
+    if not records:
         return 0
     pipe = redis.pipeline(transaction=False)
-    for start in range(0, len(entries), _XADD_CHUNK):
-        pipe.eval(_XADD_ALL, 1, key, max_len, fast_json.dumps(entries[start:start + _XADD_CHUNK]))
+    for start in range(0, len(records), BATCH_ENTRY_MAX):
+        chunk = records[start:start + BATCH_ENTRY_MAX]
+        fields: list[str | bytes]
+        if len(chunk) == 1:
+            fields = [item for pair in chunk[0].to_fields().items() for item in pair]
+        else:
+            fields = ["ts", repr(chunk[-1].ts), "n", str(len(chunk)),
+                      "b", fast_json.dumps([_compact(r) for r in chunk])]
+        pipe.eval(_APPEND, 2, stream, count, max_len, len(chunk), *fields)
     pipe.execute()
-    return len(entries)
+    return len(records)
+
+
+def logged_predictions(redis: Any, key_prefix: str, model_name: str) -> int:
+    """How many predictions the model's stream holds (exact while under the cap)."""
+    keys = MonitoringKeys(key_prefix)
+    if not redis.exists(keys.predictions(model_name)):
+        return 0
+    return int(redis.get(keys.prediction_count(model_name)) or 0)
 
 
 def read_window(redis: Any, key_prefix: str, model_name: str, *, since: float, until: float) -> list[PredictionRecord]:
@@ -132,10 +198,9 @@ def read_window(redis: Any, key_prefix: str, model_name: str, *, since: float, u
             break
         stop = False
         for _entry_id, raw in page:
-            record = PredictionRecord.from_fields(raw)
-            if since <= record.ts <= until:
-                found.append(record)
-            elif record.ts < since - _SKEW_S:
+            records = entry_records(raw)
+            found.extend(reversed([r for r in records if since <= r.ts <= until]))
+            if max(r.ts for r in records) < since - _SKEW_S:
                 stop = True
                 break
         if stop or len(page) < _PAGE:

@@ -74,7 +74,7 @@ def test_backup_wipe_restore_brings_back_the_same_system(base_settings, tmp_path
         record_feedback_outcome(r, settings.key_prefix, experiment.experiment_id, "control", True)
         save_feedback(r, settings.key_prefix, {"eventId": "bk-1", "category": "HEALTH", "priority": None,
                                                "event": {**EVENT, "eventId": "bk-1"}},
-                      default_model_name=settings.model_name)
+                      default_model_name=settings.model_name, cache_ttl_s=60)
         Monitor(r, settings.key_prefix, settings.model_name).add_alert(parse_alert(
             {"name": "backup_rule", "metric_name": "accuracy", "condition": "<", "threshold": 0.4}))
         before = _state(r, settings, experiment.experiment_id)

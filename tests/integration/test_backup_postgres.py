@@ -55,7 +55,7 @@ def test_a_postgresql_registry_is_backed_up_and_restored_into_an_empty_database(
     event = {"eventId": "e-1", "title": "dentist", "startTime": "2025-05-01T09:00:00",
              "endTime": "2025-05-01T10:00:00"}
     save_feedback(client, prefix, parse_feedback({"eventId": "e-1", "category": "HEALTH", "event": event}),
-                  default_model_name="event_classifier")
+                  default_model_name="event_classifier", cache_ttl_s=60)
     archive = tmp_path / "backup.tar.gz"
     manifest = backup(archive, redis_client=client, key_prefix=prefix, tracking_uri=uri, artifact_root=artifacts)
     assert manifest["registry"] == "postgresql"

@@ -143,16 +143,21 @@ def test_a_varied_batch_answers_as_single_calls_and_counts_every_event(client, b
     import redis as redis_lib
 
     from geulpi_tasks.data.generator import generate_events
-    from geulpi_tasks.feedback import feedback_key
-    from geulpi_tasks.monitoring.keys import MonitoringKeys
+    from geulpi_tasks.feedback import feedback_key, find_classified
+    from geulpi_tasks.monitoring.prediction_log import logged_predictions
 
     events = [{k: v for k, v in e.items() if k not in {"category", "priority", "lang"}}
               for e in generate_events(200, seed=13)]
     events[::7] = [{**e, "title": f"  {e['title']} !! ", "startTime": e["startTime"] + "Z", "endTime": e["endTime"]
                     + "Z", "attendees": [{"email": "a@x.io"}, "b@x.io"], "userId": 7} for e in events[::7]]
     redis_client = redis_lib.Redis.from_url(base_settings.redis_url)
-    stream = MonitoringKeys(base_settings.key_prefix).predictions(base_settings.model_name)
-    logged, counted = redis_client.xlen(stream), _predictions_counted(client)
+    prefix, model = base_settings.key_prefix, base_settings.model_name
+    # Earlier tests' bookkeeping is written just after their answers: start once it has landed.
+    logged, deadline = -1, time.monotonic() + 10
+    while logged != logged_predictions(redis_client, prefix, model) and time.monotonic() < deadline:
+        logged = logged_predictions(redis_client, prefix, model)
+        time.sleep(0.5)
+    counted = _predictions_counted(client)
 
     response = _post(client, "/v2/classify-events", {"events": events})
     assert response.status_code == 200, response.json
@@ -166,15 +171,18 @@ def test_a_varied_batch_answers_as_single_calls_and_counts_every_event(client, b
 
     # The bookkeeping is written just after the answer: wait for it (bounded), then check it is exact.
     deadline = time.monotonic() + 10
-    while redis_client.xlen(stream) < logged + len(events) + 40 and time.monotonic() < deadline:
+    while logged_predictions(redis_client, prefix, model) < logged + len(events) + 40 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert redis_client.xlen(stream) == logged + len(events) + 40
+    assert logged_predictions(redis_client, prefix, model) == logged + len(events) + 40
     assert _predictions_counted(client) == counted + len(events) + 40
-    for result in results:
-        assert redis_client.exists(feedback_key(base_settings.key_prefix, "recent", "request", result["requestId"]))
-    users = redis_client.smembers(feedback_key(base_settings.key_prefix, "by_user", "7"))
-    assert {k.decode().rsplit(":", 1)[-1] for k in users} >= {r["requestId"].rsplit(":", 1)[-1]
-                                                               for r in results[::7]}
+    ttl = base_settings.feedback_cache_ttl_s
+    for event, result in zip(events, results):
+        remembered = find_classified(redis_client, prefix, request_id=result["requestId"], ttl_s=ttl)
+        assert remembered is not None and remembered["event"]["title"] == event["title"].strip()
+        assert remembered["predictedCategory"] == result["eventType"] and remembered["modelName"] == model
+    task_id = results[0]["requestId"].rsplit(":", 1)[0]
+    users = redis_client.smembers(feedback_key(prefix, "by_user", "7"))
+    assert feedback_key(prefix, "recent", "group", task_id).encode() in users
 
 
 def test_a_bad_event_in_a_batch_is_a_400_naming_it_before_the_queue(client):

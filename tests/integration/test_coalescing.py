@@ -18,7 +18,7 @@ from api import create_app
 from api.coalescer import Coalescer
 from api.state import api_state
 from geulpi_tasks.errors import InvalidInput, Timeout
-from geulpi_tasks.monitoring.keys import MonitoringKeys
+from geulpi_tasks.monitoring.prediction_log import logged_predictions
 from tests.conftest import keyed_client
 from workers.task_names import CLASSIFY_COALESCED, CLASSIFY_EVENT
 
@@ -80,8 +80,8 @@ def test_concurrent_distinct_events_share_one_task_and_each_caller_gets_its_own_
     spy = SpyGateway(api_state(api_app).gateway)
     client = keyed_client(api_app)
     r = redis.Redis.from_url(base_settings.redis_url)
-    stream = MonitoringKeys(base_settings.key_prefix).predictions(base_settings.model_name)
-    before = (_predictions(client), r.xlen(stream))
+    prefix, model = base_settings.key_prefix, base_settings.model_name
+    before = (_predictions(client), logged_predictions(r, prefix, model))
     alone = {t: api_app.test_client().post("/v2/classify-event", json=_event(i)).json["eventType"]
              for i, t in enumerate(TITLES)}
 
@@ -100,9 +100,12 @@ def test_concurrent_distinct_events_share_one_task_and_each_caller_gets_its_own_
     # Counted once per event (the 8 alone and the 8 coalesced): metrics and the prediction log (written just after
     # the answer), and each event can be corrected by its own requestId.
     deadline = time.monotonic() + 10
-    while (_predictions(client) - before[0], r.xlen(stream) - before[1]) != (16, 16) and time.monotonic() < deadline:
+    def counted() -> tuple[float, int]:
+        return _predictions(client) - before[0], logged_predictions(r, prefix, model) - before[1]
+
+    while counted() != (16, 16) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert (_predictions(client) - before[0], r.xlen(stream) - before[1]) == (16, 16)
+    assert counted() == (16, 16)
     for request_id in request_ids:
         feedback = client.post("/feedback", json={"requestId": request_id, "category": "WORK"})
         assert feedback.status_code in (200, 201), feedback.json

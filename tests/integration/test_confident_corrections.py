@@ -36,9 +36,9 @@ def test_a_correction_of_a_served_answer_carries_its_class_and_confidence(redis_
     request_id = uuid.uuid4().hex
     answer = {"eventType": "HEALTH", "priority": "MEDIUM", "confidence": 0.96, "modelName": "event_classifier",
               "modelVersion": "3"}
-    remember_classified(client, prefix, [(EVENT, answer, request_id)], ttl_s=600)
+    remember_classified(client, prefix, [(EVENT, answer, request_id)], ttl_s=600, group_id=request_id)
     saved = save_feedback(client, prefix, {"requestId": request_id, "category": "OTHER"},
-                          default_model_name="event_classifier")
+                          default_model_name="event_classifier", cache_ttl_s=600)
     assert saved["scored"] is True
     per_class = confident_disagreement(client, prefix, "event_classifier", since=time.time() - 60)
     assert per_class == {"HEALTH": {"scored": 1, "corrected": 1, "share": 1.0}}

@@ -65,7 +65,8 @@ def test_two_hundred_corrections_are_learned_by_the_nightly_job(base_settings, t
     for i, event in enumerate(corrections):
         feedback = parse_feedback({"eventId": f"ride-{i}", "category": "OTHER", "priority": "LOW",
                                    "event": {**event, "eventId": f"ride-{i}"}})
-        save_feedback(client, settings.key_prefix, feedback, default_model_name=settings.model_name)
+        save_feedback(client, settings.key_prefix, feedback, default_model_name=settings.model_name,
+                      cache_ttl_s=settings.feedback_cache_ttl_s)
 
     celery = create_celery(settings)
     worker = WorkerProcess("workers.training", settings, tmp_path / "training.log")

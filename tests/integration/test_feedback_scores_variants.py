@@ -15,9 +15,11 @@ def test_feedback_scores_the_variant_that_served_the_answer(redis_server):
     served = {"eventType": "HEALTH", "priority": "MEDIUM", "modelName": "event_classifier", "modelVersion": "2",
               "experimentId": "exp-1", "variant": "treatment"}
     remember_classified(client, prefix, [(EVENT, served, "req-1"), (EVENT, {**served, "eventType": "WORK"}, "req-2")],
-                        ttl_s=60)
-    save_feedback(client, prefix, {"requestId": "req-1", "category": "HEALTH"}, default_model_name="event_classifier")
-    save_feedback(client, prefix, {"requestId": "req-2", "category": "HEALTH"}, default_model_name="event_classifier")
+                        ttl_s=60, group_id="task-1")
+    save_feedback(client, prefix, {"requestId": "req-1", "category": "HEALTH"}, default_model_name="event_classifier",
+                  cache_ttl_s=60)
+    save_feedback(client, prefix, {"requestId": "req-2", "category": "HEALTH"}, default_model_name="event_classifier",
+                  cache_ttl_s=60)
     counts = client.hgetall(experiment_key(prefix, "counts", "exp-1", "treatment"))
     assert counts == {b"feedback": b"2", b"correct": b"1"}
     client.flushdb()

@@ -13,7 +13,7 @@ import uuid
 import pytest
 import redis
 
-from geulpi_tasks.feedback import feedback_key, list_feedback_rows
+from geulpi_tasks.feedback import feedback_key, find_classified, list_feedback_rows
 from geulpi_tasks.models.event_classifier import labelled_to_inputs
 from geulpi_tasks.monitoring.accuracy import accuracy_by_version
 from geulpi_tasks.registry.gates import PromotionGates, apply_auto_promote
@@ -236,10 +236,12 @@ def _redis(settings):
     return redis.Redis.from_url(settings.redis_url)
 
 
-def _wait_key(settings, key, timeout=5.0):
+def _wait_remembered(settings, timeout=10.0, **ids):
+    """Until the classification named by ``event_id`` or ``request_id`` is in the feedback cache (written just after
+    the answer)."""
     deadline = time.monotonic() + timeout
-    while not _redis(settings).exists(key):
-        assert time.monotonic() < deadline, f"{key} was never written"
+    while find_classified(_redis(settings), settings.key_prefix, ttl_s=settings.feedback_cache_ttl_s, **ids) is None:
+        assert time.monotonic() < deadline, f"{ids} was never remembered"
         time.sleep(0.05)
 
 
@@ -247,7 +249,7 @@ def test_feedback_by_event_id_is_stored_durably_and_listed_as_training_row(clien
     event_id = f"evt-{uuid.uuid4().hex[:8]}"
     started = time.time()
     classified = _classify(client, {**EVENT, "eventId": event_id})
-    _wait_key(base_settings, feedback_key(base_settings.key_prefix, "recent", "event", event_id))
+    _wait_remembered(base_settings, event_id=event_id)
     response = client.post("/feedback", json={"eventId": event_id, "category": "social", "priority": "LOW"})
     assert response.status_code == 201, response.get_data(as_text=True)
     stored = response.json
@@ -280,7 +282,7 @@ def test_feedback_by_request_id_of_async_batch_and_with_event_body(client, base_
     assert accepted.status_code == 202
     task_id = accepted.json["taskId"]
     assert wait_task(client, accepted.headers["Location"], timeout=30)["state"] == "SUCCESS"
-    _wait_key(base_settings, feedback_key(base_settings.key_prefix, "recent", "request", f"{task_id}:1"))
+    _wait_remembered(base_settings, request_id=f"{task_id}:1")
     response = client.post("/feedback", json={"requestId": f"{task_id}:1", "category": "HEALTH"})
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.json["event"]["title"] == "Gym"

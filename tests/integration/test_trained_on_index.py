@@ -23,7 +23,7 @@ def test_versions_trained_on_a_users_feedback_are_recorded_even_by_a_resumed_att
         event = {"title": f"KTX to Busan {i}", "startTime": "2025-05-01T08:00:00", "endTime": "2025-05-01T11:00:00",
                  "userId": users[i % 3], "eventId": f"trip-{i}"}
         save_feedback(client, prefix, parse_feedback({"eventId": f"trip-{i}", "category": "OTHER", "event": event}),
-                      default_model_name="event_classifier")
+                      default_model_name="event_classifier", cache_ttl_s=60)
     job_id = uuid.uuid4().hex
     kwargs = {"job_id": job_id, "tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
               "artifact_root": tmp_path / "artifacts", "redis_url": base_settings.redis_url, "key_prefix": prefix,
