@@ -15,6 +15,10 @@ class MonitoringKeys:
         """How many predictions the stream holds (an entry may hold a whole batch): what its cap counts."""
         return f"{self.base}:predictions:{model_name}:count"
 
+    def prediction_sizes(self, model_name: str) -> str:
+        """List of '<entry id> <predictions>' of the stream's entries, oldest first: what trimming reads."""
+        return f"{self.base}:predictions:{model_name}:sizes"
+
     def outcomes(self, model_name: str) -> str:
         """Capped stream of feedback outcomes (correct or not, per version) behind the online accuracy."""
         return f"{self.base}:outcomes:{model_name}"

@@ -96,41 +96,40 @@ class PredictionRecord:
 # A task's predictions are one stream entry (issue 13). With an entry per prediction, a 1000-event batch cost Redis
 # ~18 ms of CPU (a scripted XADD per prediction) and the worker ~9 ms to build the fields; one entry holding them all
 # costs one XADD. A single prediction keeps the flat fields above; several are a JSON list under ``b`` and their
-# number under ``n``. The stream is capped in predictions, not entries: a counter beside it holds how many the stream
-# carries, and the oldest entries are trimmed once it exceeds the cap by a slack (as ``MAXLEN ~`` trims a whole
-# node at a time), so a write seldom trims.
+# number under ``n``. The stream is capped in predictions, not entries: beside it, a counter holds how many
+# predictions it carries and a list each entry's id and size, oldest first (reading the sizes back from the stream
+# would copy whole batches). The oldest entries are trimmed once the count exceeds the cap by a slack, as
+# ``MAXLEN ~`` trims a whole node at a time, so a write seldom trims.
 BATCH_ENTRY_MAX = 1000
 _APPEND = """
 local n = tonumber(ARGV[2])
-redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
 local total
 if redis.call('XLEN', KEYS[1]) == 1 then
+  redis.call('DEL', KEYS[3])
   total = n
-  redis.call('SET', KEYS[2], total)
 else
   total = redis.call('INCRBY', KEYS[2], n)
 end
+redis.call('RPUSH', KEYS[3], id .. ' ' .. n)
 local cap = tonumber(ARGV[1])
 if total <= cap + math.max(math.floor(cap / 100), 100) then
+  if total == n then redis.call('SET', KEYS[2], total) end
   return total
 end
-local start = '-'
 while true do
-  local page = redis.call('XRANGE', KEYS[1], start, '+', 'COUNT', 64)
-  if #page == 0 then break end
-  for _, entry in ipairs(page) do
-    local fields, size = entry[2], 1
-    for i = 1, #fields, 2 do
-      if fields[i] == 'n' then size = tonumber(fields[i + 1]) end
-    end
-    if total - size < cap then
-      redis.call('XTRIM', KEYS[1], 'MINID', entry[1])
-      redis.call('SET', KEYS[2], total)
-      return total
-    end
-    total = total - size
+  local head = redis.call('LINDEX', KEYS[3], 0)
+  if not head then  -- the sizes were lost (the stream outlived them): bound it in entries instead
+    redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', cap)
+    break
   end
-  start = '(' .. page[#page][1]
+  local size = tonumber(string.match(head, ' (%d+)$'))
+  if total - size < cap then
+    redis.call('XTRIM', KEYS[1], 'MINID', string.match(head, '^(%S+)'))
+    break
+  end
+  redis.call('LPOP', KEYS[3])
+  total = total - size
 end
 redis.call('SET', KEYS[2], total)
 return total
@@ -161,7 +160,8 @@ def record_predictions(redis: Any, key_prefix: str, model_name: str, records: It
     """Append records to the model's capped stream (at most ``BATCH_ENTRY_MAX`` per entry) in one round trip, keeping
     about ``max_len`` predictions; returns how many were written."""
     keys = MonitoringKeys(key_prefix)
-    stream, count = keys.predictions(model_name), keys.prediction_count(model_name)
+    stream, count, sizes = (keys.predictions(model_name), keys.prediction_count(model_name),
+                            keys.prediction_sizes(model_name))
     records = list(records)
     if not records:
         return 0
@@ -174,7 +174,7 @@ def record_predictions(redis: Any, key_prefix: str, model_name: str, records: It
         else:
             fields = ["ts", repr(chunk[-1].ts), "n", str(len(chunk)),
                       "b", fast_json.dumps([_compact(r) for r in chunk])]
-        pipe.eval(_APPEND, 2, stream, count, max_len, len(chunk), *fields)
+        pipe.eval(_APPEND, 3, stream, count, sizes, max_len, len(chunk), *fields)
     pipe.execute()
     return len(records)
 

@@ -97,6 +97,9 @@ def test_the_prediction_log_is_capped_in_predictions(redis_server):  # type: ign
     held = sum(len(entry_records(raw)) for _, raw in client.xrange(MonitoringKeys(prefix).predictions("m")))
     assert held == logged_predictions(client, prefix, "m")
     assert 2000 <= held <= 2000 + 100 + 37  # the cap, its slack and one entry
+    keys = MonitoringKeys(prefix)
+    ids = [i for i, _ in client.xrange(keys.predictions("m"))]
+    assert [s.split()[0] for s in client.lrange(keys.prediction_sizes("m"), 0, -1)] == ids
 
 
 def test_erasure_blanks_only_the_users_events_of_a_shared_task(redis_server):  # type: ignore[no-untyped-def]
