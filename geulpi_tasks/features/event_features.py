@@ -123,6 +123,19 @@ def numeric_features(events: Sequence[EventInput]) -> np.ndarray:
     return out
 
 
+class JoinedTexts:
+    """A batch's normalised texts joined by newlines, with where each starts: made once for every marker set that
+    scans them (issue 13: each of the tags' 14 sets joined and indexed the same texts again)."""
+
+    def __init__(self, texts: Sequence[str]):
+        self.texts = texts
+        self.joined = "\n".join(texts)
+        # None when a text holds a newline of its own: positions in the joined text would not map back.
+        self.starts = (np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+                       if self.joined.count("\n") == len(texts) - 1 else None)
+        self.ascii = self.joined.isascii()
+
+
 class MarkerSet:
     """A fixed vocabulary of keywords matched against normalised text.
 
@@ -144,18 +157,19 @@ class MarkerSet:
         # largest part of a batch's tags and priority rules).
         self._other_re = re.compile("|".join(map(re.escape, self._other))) if self._other else None
 
-    def found_in(self, normalized: Sequence[str]) -> np.ndarray:
+    def found_in(self, normalized: "Sequence[str] | JoinedTexts") -> np.ndarray:
         """``any_in`` of every text as a boolean array: each regex runs once over the texts joined by newlines
         (which normalised text never holds, and which no marker matches across), so a batch pays a few regex
-        scans instead of two per text and marker set (issue 13)."""
-        n = len(normalized)
+        scans instead of two per text and marker set (issue 13). Pass a ``JoinedTexts`` when several marker sets
+        scan the same texts."""
+        batch = normalized if isinstance(normalized, JoinedTexts) else JoinedTexts(normalized)
+        n = len(batch.texts)
         found = np.zeros(n, dtype=bool)
         if not n:
             return found
-        joined = "\n".join(normalized)
-        if joined.count("\n") != n - 1:  # a text with its own newline: the joined positions would not map back
-            return np.fromiter((self.any_in(t) for t in normalized), dtype=bool, count=n)
-        starts = np.cumsum([0] + [len(t) + 1 for t in normalized[:-1]])
+        if batch.starts is None:  # a text with its own newline: the joined positions would not map back
+            return np.fromiter((self.any_in(t) for t in batch.texts), dtype=bool, count=n)
+        joined = batch.joined
         positions: list[int] = []
         if self._latin_ahead is not None:
             search, pos = self._latin_ahead.search, 0
@@ -168,10 +182,10 @@ class MarkerSet:
                 pos = joined.find("\n", at) + 1  # this text has one; go on with the next
                 if not pos:
                     break
-        if self._other_re is not None and not joined.isascii():
+        if self._other_re is not None and not batch.ascii:
             positions.extend(m.start() for m in self._other_re.finditer(joined))
         if positions:
-            found[np.searchsorted(starts, positions, side="right") - 1] = True
+            found[np.searchsorted(batch.starts, positions, side="right") - 1] = True
         return found
 
     def any_in(self, normalized: str) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
 
-from geulpi_tasks.features.event_features import MarkerSet, normalize_text, numeric_features
+from geulpi_tasks.features.event_features import JoinedTexts, MarkerSet, normalize_text, numeric_features
 from geulpi_tasks.schemas import CATEGORIES, EventInput, Priority
 
 HIGH_MARKERS: tuple[str, ...] = (
@@ -53,8 +53,9 @@ def rule_priorities(events: Sequence[EventInput], texts: Sequence[str] | None = 
     ``texts``: the events' ``EventTexts.rules()`` when the caller has them."""
     if texts is None:
         texts = [normalize_text(f"{e.title} {e.description}") for e in events]
-    high = _HIGH.found_in(texts) | np.fromiter(("!!" in t for t in texts), dtype=bool, count=len(texts))
-    low = _LOW.found_in(texts)
+    joined = JoinedTexts(texts)
+    high = _HIGH.found_in(joined) | np.fromiter(("!!" in t for t in texts), dtype=bool, count=len(texts))
+    low = _LOW.found_in(joined)
     return [Priority.HIGH if h else (Priority.LOW if lo else None) for h, lo in zip(high.tolist(), low.tolist())]
 
 
