@@ -61,7 +61,9 @@ def summarize_event(event: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
+# slots, not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__ (~1.2 µs a record
+# against ~0.3, paid per event of a batch).
+@dataclass(slots=True)
 class PredictionRecord:
     model_version: str
     status: str
