@@ -4,6 +4,7 @@ the per-event code it replaces: event parsing, numeric features, tags, priority 
 from __future__ import annotations
 
 import random
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ from geulpi_tasks.models.event_classifier import ForestParams, RecipeParams, lab
 from geulpi_tasks.models.priority import predict_priorities, predict_priority, rule_priorities, rule_priority
 from geulpi_tasks.models.runtime import FastTfidf, ServedClassifier, save_bundle
 from geulpi_tasks.models.tags import suggest_tags, suggest_tags_batch, tag_text
-from geulpi_tasks.schemas import CATEGORIES, Event, input_error, parse_event, parse_events
+from geulpi_tasks.schemas import CATEGORIES, Event, EventInput, input_error, parse_event, parse_events
 
 DEV_FIT, DEV_HOLDOUT = split_dev(load_rows(SetRole.DEV))
 _ODD_TITLES = ["URGENT!! 마감 review", "maybe yoga?", "  padded title  ", "dinner\nwith\tfriends", "🎂 생일 파티",
@@ -119,6 +120,9 @@ def test_canonical_fast_path_parses_exactly_as_the_full_check() -> None:
         except InvalidInput as err:
             got = (type(err).__name__, str(err), err.details)
         assert got == _full_check(payload), payload
+        if isinstance(got, EventInput):  # built without __init__: every field set, nothing else
+            assert vars(got) == {f.name: getattr(got, f.name) for f in fields(EventInput)}
+            assert hash(got) == hash(_full_check(payload)) and repr(got) == repr(_full_check(payload))
 
 
 def test_numeric_features_equal_the_per_event_rows_to_the_last_bit(events: list[Any]) -> None:
