@@ -23,15 +23,17 @@ from geulpi_tasks.data.generator import (
     KO_KID,
     KO_NAME,
     TEMPLATES,
+    TERSE_EN,
+    TERSE_KO,
     generate_events,
     is_contentless,
 )
 
 # A word or word pair counts as shared when it is in at least MIN_TITLES short generated titles (at most
 # SHORT_WORDS words, where the words are the whole content) and no class holds more than MAX_SHARE of them, or when
-# the generator's templates give it alone to OTHER ("call", "pick up", a bare name) and no class holds more than
-# OTHER_MAX_SHARE of the titles that use it. Never one that a template gives alone to another class ("gym" is
-# HEALTH by itself, whatever "gym membership" is).
+# the generator gives it alone to OTHER (an OTHER template, or a terse title that needs its notes: "call",
+# "pick up", a bare name) and no class holds more than OTHER_MAX_SHARE of the titles that use it. Never one that a
+# template gives alone to another class ("gym" is HEALTH by itself, whatever "gym membership" is).
 MIN_TITLES = 20
 MAX_SHARE = 0.6
 OTHER_MAX_SHARE = 0.9
@@ -65,10 +67,11 @@ def _key(phrase: tuple[str, ...]) -> str:
 
 
 def _bare_templates() -> dict[str, set[str]]:
-    """The classes whose templates are a phrase alone (names' slots counted as ``NAME``)."""
+    """The classes whose templates are a phrase alone (names' slots counted as ``NAME``); terse titles, which say
+    nothing without their notes, count as OTHER."""
     out: dict[str, set[str]] = defaultdict(set)
     slots = {"en_name", "en_surname", "ko_name"}  # as _title_words leaves "{en_name}"
-    for (cat, _), templates in TEMPLATES.items():
+    for (cat, _), templates in [*TEMPLATES.items(), (("OTHER", "terse"), TERSE_EN + TERSE_KO)]:
         for t in templates:
             words = tuple(NAME if w in slots else w for w in _title_words(t))
             if 1 <= len(words) <= 2:
@@ -98,10 +101,10 @@ def shared_phrases(events: list[dict], *, min_titles: int = MIN_TITLES, max_shar
 
 
 @lru_cache(maxsize=4)
-def _sources(seed: int) -> tuple[dict[str, tuple[float, ...]], dict[str, list[tuple[str, dict]]]]:
+def _sources(seed: int, max_share: float) -> tuple[dict[str, tuple[float, ...]], dict[str, list[tuple[str, dict]]]]:
     """The shared phrases of a reference sample of generated events, and each one's uses (as written, event)."""
     reference = generate_events(_REFERENCE_EVENTS, seed=seed)
-    shares = shared_phrases(reference)
+    shares = shared_phrases(reference, max_share=max_share)
     uses: dict[str, list[tuple[str, dict]]] = defaultdict(list)
     for e in reference:
         for p in _phrases(e["title"]):
@@ -111,19 +114,20 @@ def _sources(seed: int) -> tuple[dict[str, tuple[float, ...]], dict[str, list[tu
     return shares, dict(uses)
 
 
-def generate_low_information_titles(n: int, seed: int = 7) -> list[dict]:
+def generate_low_information_titles(n: int, seed: int = 7, *, max_share: float = MAX_SHARE) -> list[dict]:
     """n events titled by one shared word or word pair alone, with no description, location or attendees, each
-    with its class shares under ``shares`` and the times of a generated event that used it. Deterministic for
-    (n, seed)."""
+    with its class shares under ``shares`` and the times of a generated event that used it, drawn as often as the
+    generator uses them. ``max_share`` 0 keeps only what the generator gives alone to OTHER. Deterministic for
+    (n, seed, max_share)."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    shares, uses = _sources(seed + 1)
-    phrases = sorted(uses)
+    shares, uses = _sources(seed + 1, max_share)
+    # As often as the generator uses each phrase: a bare name is far more common than a bare "fwd".
+    pool = [(key, title, source) for key in sorted(uses) for title, source in uses[key]]
     rng = random.Random(seed)
     out = []
-    for _ in range(n if phrases else 0):
-        key = rng.choice(phrases)
-        title, source = rng.choice(uses[key])
+    for _ in range(n if pool else 0):
+        key, title, source = rng.choice(pool)
         out.append({"title": title, "startTime": source["startTime"], "endTime": source["endTime"],
                     "lang": "low_information", "shares": dict(zip(CATEGORIES, shares[key]))})
     return out

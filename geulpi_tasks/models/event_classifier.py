@@ -193,6 +193,7 @@ class RecipeParams:
     # taught as the classes the generator gives them, mixed with OTHER (0 rows = off).
     low_information_rows: int = 0
     low_information_weight: float = 1.0
+    low_information_max_share: float = 0.6
 
 
 def vague_training_rows(n: int, seed: int, weight: float) -> tuple[list[EventInput], np.ndarray, np.ndarray]:
@@ -207,12 +208,12 @@ def vague_training_rows(n: int, seed: int, weight: float) -> tuple[list[EventInp
             np.tile(target * weight, len(events)))
 
 
-def low_information_training_rows(n: int, seed: int, weight: float
+def low_information_training_rows(n: int, seed: int, weight: float, max_share: float = 0.6
                                   ) -> tuple[list[EventInput], np.ndarray, np.ndarray]:
     """Short titles several classes share, each repeated once per class with weight ``weight * target[class]``:
     the target is the classes the generator gives the title (``shares``) mixed with OTHER at
     ``VAGUE_OTHER_SHARE``, since LABELS.md files what the text cannot tell under OTHER."""
-    rows = generate_low_information_titles(n, seed=seed)
+    rows = generate_low_information_titles(n, seed=seed, max_share=max_share)
     other = np.zeros(len(CATEGORIES))
     other[CATEGORIES.index("OTHER")] = 1.0
     targets = [(1.0 - VAGUE_OTHER_SHARE) * np.asarray([r["shares"][c] for c in CATEGORIES]) + VAGUE_OTHER_SHARE * other
@@ -255,7 +256,8 @@ def _training_set(train_rows: Sequence[dict[str, Any]], extra_rows: Sequence[dic
     w_fit = np.r_[np.ones(len(train_rows)), np.full(len(extra_rows), recipe.extra_weight)]
     vague_events, y_vague, w_vague = vague_training_rows(recipe.vague_rows, seed, recipe.vague_weight)
     low_events, y_low, w_low = low_information_training_rows(recipe.low_information_rows, seed,
-                                                             recipe.low_information_weight)
+                                                             recipe.low_information_weight,
+                                                             recipe.low_information_max_share)
     events = fit_events + vague_events + low_events
     y_train = np.r_[y_fit, y_vague, y_low].astype(np.int64)
     w_train = np.r_[w_fit, w_vague, w_low]

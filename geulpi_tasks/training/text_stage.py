@@ -55,7 +55,8 @@ def fit_text_stage(train: Sequence[dict], val: Sequence[dict], test: Sequence[di
         recipe = RecipeParams()
         vague_events, y_vague, w_vague = vague_training_rows(recipe.vague_rows, seed, recipe.vague_weight)
         low_events, y_low, w_low = low_information_training_rows(recipe.low_information_rows, seed,
-                                                                 recipe.low_information_weight)
+                                                                 recipe.low_information_weight,
+                                                                 recipe.low_information_max_share)
         tr_events = tr_events + vague_events + low_events
         y_tr = np.r_[y_tr, y_vague, y_low].astype(np.int64)
         weights = np.r_[weights, w_vague, w_low]
