@@ -14,7 +14,6 @@ from geulpi_tasks.models.event_classifier import (
     RecipeParams,
     TextParams,
     build_vectorizer,
-    low_information_training_rows,
     smoothing_labels,
     vague_training_rows,
 )
@@ -50,17 +49,13 @@ def fit_text_stage(train: Sequence[dict], val: Sequence[dict], test: Sequence[di
     weights = np.asarray([float(r.get("weight", 1.0)) for r in train])
     realistic = np.asarray([r.get("source") == "realistic" for r in train], dtype=bool)
     if label == "category" and tuple(classes) == tuple(CATEGORIES):
-        # Contentless titles ("a", "asdf", "???") taught as a spread-out target, so they get a low confidence, and
-        # short titles several classes share ("call", a bare name) as the classes they could be.
+        # Contentless titles ("a", "asdf", "???") taught as a spread-out target, so they get a low confidence.
         recipe = RecipeParams()
         vague_events, y_vague, w_vague = vague_training_rows(recipe.vague_rows, seed, recipe.vague_weight)
-        low_events, y_low, w_low = low_information_training_rows(recipe.low_information_rows, seed,
-                                                                 recipe.low_information_weight,
-                                                                 recipe.low_information_max_share)
-        tr_events = tr_events + vague_events + low_events
-        y_tr = np.r_[y_tr, y_vague, y_low].astype(np.int64)
-        weights = np.r_[weights, w_vague, w_low]
-        realistic = np.r_[realistic, np.zeros(len(y_vague) + len(y_low), dtype=bool)]
+        tr_events = tr_events + vague_events
+        y_tr = np.r_[y_tr, y_vague].astype(np.int64)
+        weights = np.r_[weights, w_vague]
+        realistic = np.r_[realistic, np.zeros(len(y_vague), dtype=bool)]
         # Generated rows are label-smoothed as in the first model's recipe (RecipeParams.generated_smoothing).
         generated = np.flatnonzero([r.get("source") == "generated" for r in train])
         if recipe.generated_smoothing > 0 and len(generated):
