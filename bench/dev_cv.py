@@ -6,12 +6,16 @@ Folds are groups of the same stable text hash ``split_dev`` uses, so a repeated 
 For fold k: eval = fold k, calibration = fold k+1, fit = the rest.
 
     python -m bench.dev_cv [--samples N] [--folds K] [--recipe key=value ...] [--errors]
+
+Every run also reports per information group (``information_group``: contentless, a bare clock time, one word,
+two words, longer, or with a description/location), since confident errors gather on titles that say little.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from dataclasses import fields
 from typing import Any
@@ -19,7 +23,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
-from geulpi_tasks.data.generator import generate_events, split_events
+from geulpi_tasks.data.generator import generate_events, is_contentless, split_events
 from geulpi_tasks.data.labelled_sets import SetRole, _holdout_key, load_rows
 from geulpi_tasks.models.event_classifier import (
     ForestParams,
@@ -42,6 +46,42 @@ def _parse_overrides(items: list[str], cls: type) -> dict[str, Any]:
         if key not in names:
             continue
         out[key] = json.loads(value) if value[:1] in "0123456789-[{tf" else value
+    return out
+
+
+_CLOCK = re.compile(r"^(오전|오후)?\s*\d{1,2}([:.]\d{2})?\s*(am|pm|a|p|시|시반)?\??$", re.I)
+INFORMATION_GROUPS = ("contentless", "bare_time", "one_word", "two_words", "longer", "has_notes")
+
+
+def information_group(row: dict[str, Any]) -> str:
+    """How much an event says: the groups the per-group report splits the dev rows into (titles with no
+    description or location by word count, after contentless titles and bare clock times)."""
+    if (row.get("description") or "").strip() or (row.get("location") or "").strip():
+        return "has_notes"
+    if is_contentless(row):
+        return "contentless"
+    title = str(row.get("title") or "").strip()
+    if _CLOCK.match(title):
+        return "bare_time"
+    words = len(title.split())
+    return "one_word" if words == 1 else "two_words" if words == 2 else "longer"
+
+
+def group_report(rows: list[dict[str, Any]], probs: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per information group: rows, accuracy, mean confidence, share wrong at >= CONFIDENT (of the group and, as
+    a count, of all rows) and ECE."""
+    groups = np.asarray([information_group(r) for r in rows])
+    pred, conf = probs.argmax(axis=1), probs.max(axis=1)
+    out: dict[str, dict[str, float]] = {}
+    for name in INFORMATION_GROUPS:
+        m = groups == name
+        if not m.any():
+            continue
+        out[name] = {"rows": int(m.sum()), "accuracy": round(float(np.mean(pred[m] == y[m])), 4),
+                     "mean_confidence": round(float(conf[m].mean()), 4),
+                     "share_at_95": round(float(np.mean(conf[m] >= CONFIDENT)), 4),
+                     "wrong_at_95": int(np.sum((pred[m] != y[m]) & (conf[m] >= CONFIDENT))),
+                     "ece": round(expected_calibration_error(probs[m], y[m]), 4)}
     return out
 
 
@@ -78,7 +118,8 @@ def run(samples: int, folds: int, seed: int, overrides: list[str], show_errors: 
             prio_all[i] = g
     y = np.asarray([CATEGORIES.index(r["category"]) for r in dev])
     if dump_path:
-        np.savez(dump_path, y=y, **{k: np.concatenate(v) for k, v in dump.items()})
+        arrays: dict[str, Any] = {"y": y, **{k: np.concatenate(v) for k, v in dump.items()}}
+        np.savez(dump_path, **arrays)
     pred = probs_all.argmax(axis=1)
     conf = probs_all.max(axis=1)
     langs = np.asarray([r.get("lang", "?") for r in dev])
@@ -92,6 +133,7 @@ def run(samples: int, folds: int, seed: int, overrides: list[str], show_errors: 
         "per_language_f1": {lang: round(float(f1_score(y[langs == lang], pred[langs == lang], average="macro")), 4)
                             for lang in sorted(set(langs.tolist()))},
     }
+    out["information_groups"] = group_report(dev, probs_all, y)
     truth = [(g, r["priority"]) for g, r in zip(prio_all, dev) if r.get("priority")]
     if truth:
         out["priority_accuracy"] = round(float(accuracy_score([t for _, t in truth], [g for g, _ in truth])), 4)
