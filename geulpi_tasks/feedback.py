@@ -108,8 +108,7 @@ def remember_classified(redis_client: Any, key_prefix: str,
             users.add(str(event_wire["userId"]))
     if not records:
         return 0
-    now = time.time()
-    period = int(now // ttl_s)
+    period = int(time.time() // ttl_s)
     group, ids = _group_key(key_prefix, group_id), _ids_key(key_prefix, period)
     pipe = redis_client.pipeline(transaction=False)
     pipe.set(group, fast_json.dumps(records), ex=ttl_s)
@@ -118,7 +117,7 @@ def remember_classified(redis_client: Any, key_prefix: str,
                   (period + 2) * ttl_s)
     for user_id in users:  # one index update per user and task, not per event
         index_key = feedback_key(key_prefix, "by_user", user_id)
-        pipe.sadd(index_key, group, ids) if pointers else pipe.sadd(index_key, group)
+        pipe.sadd(index_key, *((group, ids) if pointers else (group,)))
         pipe.expire(index_key, 2 * ttl_s)  # as long as the pointers can live
     pipe.execute()
     return len(records)
@@ -127,11 +126,13 @@ def remember_classified(redis_client: Any, key_prefix: str,
 def _place(redis_client: Any, key_prefix: str, kind: str, ident: str, ttl_s: int) -> tuple[str, int] | None:
     """(group id, index) an event id or request id points at, newest period first."""
     period = int(time.time() // ttl_s)
-    for n in (period, period - 1):
-        raw = redis_client.hget(_ids_key(key_prefix, n), f"{kind}:{ident}")
-        if raw is not None:
-            group_id, _, index = (raw.decode() if isinstance(raw, bytes) else str(raw)).rpartition(":")
-            return group_id, int(index)
+    pipe = redis_client.pipeline(transaction=False)
+    for n in (period, period - 1):  # both periods' hashes in one round trip
+        pipe.hget(_ids_key(key_prefix, n), f"{kind}:{ident}")
+    raw = next((found for found in pipe.execute() if found is not None), None)
+    if raw is not None:
+        group_id, _, index = (raw.decode() if isinstance(raw, bytes) else str(raw)).rpartition(":")
+        return group_id, int(index)
     if kind == "event":
         return None
     named = _OF_GROUP.fullmatch(ident)

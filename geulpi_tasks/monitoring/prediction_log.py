@@ -107,8 +107,9 @@ _APPEND = """
 local n = tonumber(ARGV[2])
 local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
 local total
-if redis.call('XLEN', KEYS[1]) == 1 then
+if redis.call('XLEN', KEYS[1]) == 1 then  -- a new stream: start its count and sizes afresh
   redis.call('DEL', KEYS[3])
+  redis.call('SET', KEYS[2], n)
   total = n
 else
   total = redis.call('INCRBY', KEYS[2], n)
@@ -116,7 +117,6 @@ end
 redis.call('RPUSH', KEYS[3], id .. ' ' .. n)
 local cap = tonumber(ARGV[1])
 if total <= cap + math.max(math.floor(cap / 100), 100) then
-  if total == n then redis.call('SET', KEYS[2], total) end
   return total
 end
 while true do
@@ -174,8 +174,7 @@ def record_predictions(redis: Any, key_prefix: str, model_name: str, records: It
         if len(chunk) == 1:
             fields = [item for pair in chunk[0].to_fields().items() for item in pair]
         else:
-            fields = ["ts", repr(chunk[-1].ts), "n", str(len(chunk)),
-                      "b", fast_json.dumps([_compact(r) for r in chunk])]
+            fields = ["n", str(len(chunk)), "b", fast_json.dumps([_compact(r) for r in chunk])]
         pipe.eval(_APPEND, 3, stream, count, sizes, max_len, len(chunk), *fields)
     pipe.execute()
     return len(records)
